@@ -1,0 +1,1 @@
+//! ayon-cache (work in progress).

@@ -1,0 +1,1 @@
+//! ayon-connectivity (work in progress).

@@ -1,0 +1,1 @@
+//! ayon-pinning (work in progress).

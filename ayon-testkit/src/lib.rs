@@ -1,0 +1,1 @@
+//! ayon-testkit (work in progress).

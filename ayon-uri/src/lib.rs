@@ -1,0 +1,1 @@
+//! ayon-uri (work in progress).

@@ -1,0 +1,2 @@
+//! URI parsing benchmarks (being written).
+fn main() {}
