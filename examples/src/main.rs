@@ -23,11 +23,29 @@ enum Command {
     /// Parse, validate and canonicalize AYON URIs.
     #[command(subcommand)]
     Uri(cmd::uri::UriCommand),
+    /// Inspect and clear the persistent cache (`--cache-dir` picks which).
+    #[command(subcommand)]
+    Cache(cmd::cache::CacheCommand),
+    /// Resolve AYON URIs to paths through the server, falling back to the cache.
+    Resolve(cmd::resolve::ResolveCommand),
+    /// Print the server's connection state and events as they happen, one line each.
+    Watch(cmd::watch::WatchCommand),
+    /// Look up, check and write pinning files (frozen identifier -> path maps for farms).
+    #[command(subcommand)]
+    Pin(cmd::pin::PinCommand),
+    /// Run the loopback AYON-compatible test server (for demos, scripts and manual testing).
+    #[command(subcommand)]
+    Testkit(cmd::testkit::TestkitCommand),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Uri(c) => cmd::uri::run(&cli.globals, c),
+        Command::Cache(c) => cmd::cache::run(&cli.globals, c),
+        Command::Resolve(c) => cmd::resolve::run(&cli.globals, c),
+        Command::Watch(c) => cmd::watch::run(&cli.globals, c),
+        Command::Pin(c) => cmd::pin::run(&cli.globals, c),
+        Command::Testkit(c) => cmd::testkit::run(&cli.globals, c),
     }
 }

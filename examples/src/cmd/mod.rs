@@ -4,7 +4,12 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+pub mod cache;
+pub mod pin;
+pub mod resolve;
+pub mod testkit;
 pub mod uri;
+pub mod watch;
 
 /// Flags shared by every subcommand, each with the environment variable AYON tools already use.
 #[derive(Debug, Args)]
