@@ -1,0 +1,733 @@
+//! Project, roots and entity REST endpoints, reads and creates.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use crate::library::{
+    Folder, Library, Product, Project, Representation, RepresentationFile, Task, Version, new_id,
+};
+use crate::routes::{Invalid, authenticate, error, json_response, no_content, validation_error};
+use crate::state::{Shared, iso_now};
+
+type Q = Query<Vec<(String, String)>>;
+
+fn q<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    query
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+macro_rules! auth {
+    ($shared:expr, $headers:expr) => {
+        match authenticate(&$shared, &$headers).await {
+            Ok(u) => u,
+            Err(resp) => return resp,
+        }
+    };
+}
+
+fn project_missing(name: &str) -> Response {
+    error(404, format!("Project {name} not found"))
+}
+
+/// `GET /api/projects`.
+pub(crate) async fn list_projects(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    let projects: Vec<Value> = lib
+        .projects
+        .iter()
+        .map(|p| {
+            json!({"name": p.name, "code": p.code, "label": null, "color": null, "active": p.active,
+                   "library": false, "skeleton": false, "pinned": false, "projectFolder": null,
+                   "createdAt": p.created_at, "updatedAt": p.updated_at})
+        })
+        .collect();
+    let n = projects.len();
+    json_response(
+        200,
+        json!({"detail": format!("Showing {n} of {n} projects"), "count": n, "projects": projects}),
+    )
+}
+
+/// `POST /api/projects`: a new empty project with the body's code and anatomy roots.
+pub(crate) async fn create_project(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    auth!(shared, headers);
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(name) = v.get("name").and_then(Value::as_str) else {
+        return crate::routes::missing_body_field("POST", "/api/projects", "name");
+    };
+    let code = v.get("code").and_then(Value::as_str).unwrap_or(name);
+    let mut roots = BTreeMap::new();
+    if let Some(list) = v.pointer("/anatomy/roots").and_then(Value::as_array) {
+        for r in list {
+            if let Ok(paths) = serde_json::from_value(r.clone())
+                && let Some(n) = r.get("name").and_then(Value::as_str)
+            {
+                roots.insert(n.to_owned(), paths);
+            }
+        }
+    }
+    let mut lib = shared.library.write();
+    if lib.project(name).is_some() {
+        return error(409, format!("Project {name} already exists"));
+    }
+    let now = iso_now();
+    let statuses = lib
+        .projects
+        .first()
+        .map(|p| p.statuses.clone())
+        .unwrap_or_default();
+    lib.projects.push(Project {
+        name: name.to_owned(),
+        code: code.to_owned(),
+        active: true,
+        roots,
+        statuses,
+        anatomy: v.get("anatomy").cloned(),
+        created_at: now.clone(),
+        updated_at: now,
+        ..Project::default()
+    });
+    json_response(201, Value::Null)
+}
+
+/// `GET /api/projects/{p}`.
+pub(crate) async fn project_detail(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    let mut body = Map::new();
+    for (k, v) in &p.extra {
+        body.insert(k.clone(), v.clone());
+    }
+    body.insert("name".into(), p.name.clone().into());
+    body.insert("code".into(), p.code.clone().into());
+    body.entry("library").or_insert(false.into());
+    body.insert("statuses".into(), json!(p.statuses));
+    let mut config = body
+        .remove("config")
+        .and_then(|c| c.as_object().cloned())
+        .unwrap_or_default();
+    config.insert("roots".into(), json!(p.roots));
+    body.insert("config".into(), config.into());
+    body.entry("attrib").or_insert(json!({}));
+    body.entry("data").or_insert(json!({}));
+    body.insert("active".into(), p.active.into());
+    body.entry("ownAttrib").or_insert(json!([]));
+    body.insert("createdAt".into(), p.created_at.clone().into());
+    body.insert("updatedAt".into(), p.updated_at.clone().into());
+    json_response(200, body.into())
+}
+
+/// `GET /api/projects/{p}/anatomy`.
+pub(crate) async fn project_anatomy(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    let roots: Vec<Value> = p
+        .roots
+        .iter()
+        .map(
+            |(n, r)| json!({"name": n, "windows": r.windows, "linux": r.linux, "darwin": r.darwin}),
+        )
+        .collect();
+    let mut anatomy = p.anatomy.clone().unwrap_or_else(|| json!({}));
+    if let Some(o) = anatomy.as_object_mut() {
+        o.insert("roots".into(), roots.into());
+    }
+    json_response(200, anatomy)
+}
+
+/// The site id of a request: `x-ayon-site-id`, else `?site_id=`, else `?site=`.
+pub(crate) fn site_of(headers: &HeaderMap, query: &[(String, String)]) -> Option<String> {
+    headers
+        .get("x-ayon-site-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| q(query, "site_id").map(str::to_owned))
+        .or_else(|| q(query, "site").map(str::to_owned))
+        .filter(|s| !s.is_empty())
+}
+
+/// `GET /api/projects/{p}/siteRoots`.
+pub(crate) async fn site_roots(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    Query(query): Q,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let platform = q(&query, "platform");
+    if let Some(pf) = platform
+        && !matches!(pf, "windows" | "linux" | "darwin")
+    {
+        return validation_error(
+            "GET",
+            &format!("/api/projects/{project}/siteRoots"),
+            vec![Invalid {
+                loc: vec!["query".into(), "platform".into()],
+                msg: "unexpected value; permitted: 'windows', 'linux', 'darwin'".into(),
+                kind: "value_error.const".into(),
+                ctx: Some(json!({"given": pf, "permitted": ["windows", "linux", "darwin"]})),
+            }],
+        );
+    }
+    let site = site_of(&headers, &query);
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    let (platform, site) = match (site, platform) {
+        (None, None) => return error(400, "Either site_id or platform must be provided"),
+        (None, Some(pf)) => (pf.to_owned(), None),
+        (Some(s), pf) => match (lib.site(&s), pf) {
+            (Some(reg), _) => (reg.platform.clone(), Some(s)),
+            (None, Some(pf)) => (pf.to_owned(), None),
+            (None, None) => return error(400, "Site not found and platform not provided"),
+        },
+    };
+    json_response(200, json!(p.roots_for(&platform, site.as_deref())))
+}
+
+/// `GET /api/projects/{p}/roots`: the per-site overrides.
+pub(crate) async fn get_roots(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    match lib.project(&project) {
+        Some(p) => json_response(200, json!(p.site_roots)),
+        None => project_missing(&project),
+    }
+}
+
+/// `GET /api/projects/{p}/roots/{site}`: one site's overrides.
+pub(crate) async fn get_site_overrides(
+    State(shared): State<Arc<Shared>>,
+    Path((project, site)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    match lib.project(&project) {
+        Some(p) => json_response(
+            200,
+            json!(p.site_roots.get(&site).cloned().unwrap_or_default()),
+        ),
+        None => project_missing(&project),
+    }
+}
+
+/// `PUT /api/projects/{p}/roots/{site}`: sets one site's overrides, 204.
+pub(crate) async fn put_roots(
+    State(shared): State<Arc<Shared>>,
+    Path((project, site)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    auth!(shared, headers);
+    let Ok(map) = serde_json::from_slice::<BTreeMap<String, String>>(&body) else {
+        return error(400, "Roots must be an object of strings");
+    };
+    let mut lib = shared.library.write();
+    match lib.project_mut(&project) {
+        Some(p) => {
+            p.site_roots.insert(site, map);
+            no_content()
+        }
+        None => project_missing(&project),
+    }
+}
+
+fn folder_parents(f: &Folder) -> Vec<String> {
+    let mut parts: Vec<String> = f.path.split('/').map(str::to_owned).collect();
+    parts.pop();
+    parts
+}
+
+fn folder_has_versions(f: &Folder, p: &Project) -> bool {
+    let prefix = format!("{}/", f.path);
+    p.folders
+        .iter()
+        .filter(|o| o.path == f.path || o.path.starts_with(&prefix))
+        .any(|o| o.products.iter().any(|pr| !pr.versions.is_empty()))
+}
+
+/// `GET /api/projects/{p}/folders` (`?attrib=true` adds attributes).
+pub(crate) async fn list_folders(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    Query(query): Q,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let with_attrib = q(&query, "attrib") == Some("true");
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    let folders: Vec<Value> = p
+        .folders
+        .iter()
+        .map(|f| {
+            let mut v = json!({
+                "id": f.id, "name": f.name, "label": f.label, "folderType": f.folder_type,
+                "parentId": f.parent_id, "parents": folder_parents(f), "path": f.path,
+                "status": f.status, "tags": f.tags,
+                "hasChildren": p.folders.iter().any(|o| o.parent_id.as_deref() == Some(f.id.as_str())),
+                "hasReviewables": false, "hasTasks": !f.tasks.is_empty(),
+                "hasVersions": folder_has_versions(f, p),
+                "taskNames": f.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+                "thumbnailHash": f.thumbnail_hash, "createdAt": f.created_at, "updatedAt": f.updated_at,
+            });
+            if with_attrib {
+                v["attrib"] = f.attrib.clone().into();
+                v["ownAttrib"] = json!([]);
+            }
+            v
+        })
+        .collect();
+    json_response(200, json!({"folders": folders}))
+}
+
+/// `GET /api/projects/{p}/hierarchy`.
+pub(crate) async fn hierarchy(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    auth!(shared, headers);
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    fn node(p: &Project, f: &Folder) -> Value {
+        let children: Vec<Value> = p
+            .folders
+            .iter()
+            .filter(|c| c.parent_id.as_deref() == Some(f.id.as_str()))
+            .map(|c| node(p, c))
+            .collect();
+        json!({
+            "id": f.id, "name": f.name, "label": f.label.clone().unwrap_or_else(|| f.name.clone()),
+            "status": f.status, "folderType": f.folder_type, "hasTasks": !f.tasks.is_empty(),
+            "taskNames": f.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+            "parents": folder_parents(f), "parentId": f.parent_id, "children": children,
+        })
+    }
+    let roots: Vec<Value> = p
+        .folders
+        .iter()
+        .filter(|f| f.parent_id.is_none())
+        .map(|f| node(p, f))
+        .collect();
+    json_response(
+        200,
+        json!({"detail": "Hierarchy loaded in 0.0010s", "projectName": p.name, "hierarchy": roots}),
+    )
+}
+
+fn folder_json(f: &Folder) -> Value {
+    json!({
+        "id": f.id, "name": f.name, "folderType": f.folder_type, "parentId": f.parent_id,
+        "path": format!("/{}", f.path), "hasVersions": !f.products.is_empty(), "attrib": f.attrib,
+        "data": f.data, "active": f.active, "ownAttrib": [], "status": f.status, "tags": f.tags,
+        "createdBy": "admin", "updatedBy": "admin", "createdAt": f.created_at, "updatedAt": f.updated_at,
+    })
+}
+
+fn task_json(f: &Folder, t: &Task) -> Value {
+    json!({
+        "id": t.id, "name": t.name, "taskType": t.task_type, "assignees": t.assignees,
+        "folderId": f.id, "path": format!("/{}/{}", f.path, t.name), "attrib": t.attrib,
+        "data": t.data, "active": t.active, "ownAttrib": [], "status": t.status, "tags": t.tags,
+        "createdAt": t.created_at, "updatedAt": t.updated_at,
+    })
+}
+
+fn product_json(f: &Folder, p: &Product) -> Value {
+    json!({
+        "id": p.id, "name": p.name, "folderId": f.id, "productType": p.product_type,
+        "productBaseType": p.product_base_type.clone().unwrap_or_else(|| p.product_type.clone()),
+        "path": format!("/{}/{}", f.path, p.name), "attrib": p.attrib, "data": p.data,
+        "active": p.active, "ownAttrib": [], "status": p.status, "tags": p.tags,
+        "createdBy": "admin", "updatedBy": "admin", "createdAt": p.created_at, "updatedAt": p.updated_at,
+    })
+}
+
+fn version_json(f: &Folder, p: &Product, v: &Version) -> Value {
+    let own: Vec<&String> = v.attrib.keys().collect();
+    json!({
+        "id": v.id, "version": v.version, "productId": p.id, "author": v.author,
+        "path": format!("/{}/{}/{}", f.path, p.name, v.name()), "attrib": v.attrib, "data": v.data,
+        "active": v.active, "ownAttrib": own, "status": v.status, "tags": v.tags,
+        "createdBy": "admin", "updatedBy": "admin", "createdAt": v.created_at, "updatedAt": v.updated_at,
+    })
+}
+
+fn representation_json(f: &Folder, p: &Product, v: &Version, r: &Representation) -> Value {
+    let own: Vec<&String> = r.attrib.keys().collect();
+    json!({
+        "id": r.id, "name": r.name, "versionId": v.id, "files": r.files,
+        "path": format!("/{}/{}/{}/{}", f.path, p.name, v.name(), r.name), "attrib": r.attrib,
+        "data": r.data, "active": r.active, "ownAttrib": own, "status": r.status, "tags": r.tags,
+        "createdBy": "admin", "updatedBy": "admin", "createdAt": r.created_at, "updatedAt": r.updated_at,
+    })
+}
+
+fn kind_singular(kind: &str) -> Option<&'static str> {
+    Some(match kind {
+        "folders" => "folder",
+        "tasks" => "task",
+        "products" => "product",
+        "versions" => "version",
+        "representations" => "representation",
+        _ => return None,
+    })
+}
+
+/// `GET /api/projects/{p}/{folders|tasks|products|versions|representations}/{id}`.
+pub(crate) async fn get_entity(
+    State(shared): State<Arc<Shared>>,
+    Path((project, kind, id)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/api/projects/{project}/{kind}/{id}");
+    let Some(single) = kind_singular(&kind) else {
+        return json_response(
+            404,
+            json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
+        );
+    };
+    auth!(shared, headers);
+    if id.len() != 32 {
+        let (msg, kind_, limit) = if id.len() < 32 {
+            (
+                "ensure this value has at least 32 characters",
+                "value_error.any_str.min_length",
+                32,
+            )
+        } else {
+            (
+                "ensure this value has at most 32 characters",
+                "value_error.any_str.max_length",
+                32,
+            )
+        };
+        return validation_error(
+            "GET",
+            &path,
+            vec![Invalid {
+                loc: vec!["path".into(), format!("{single}_id").into()],
+                msg: msg.into(),
+                kind: kind_.into(),
+                ctx: Some(json!({"limit_value": limit})),
+            }],
+        );
+    }
+    let lib = shared.library.read();
+    let Some(p) = lib.project(&project) else {
+        return project_missing(&project);
+    };
+    let found = match single {
+        "folder" => p.folder(&id).map(folder_json),
+        "task" => p.task(&id).map(|(f, t)| task_json(f, t)),
+        "product" => p.product(&id).map(|(f, pr)| product_json(f, pr)),
+        "version" => p.version(&id).map(|(f, pr, v)| version_json(f, pr, v)),
+        _ => p
+            .representation(&id)
+            .map(|(f, pr, v, r)| representation_json(f, pr, v, r)),
+    };
+    match found {
+        Some(v) => json_response(200, v),
+        None => error(404, format!("Entity {id} not found")),
+    }
+}
+
+/// `POST /api/projects/{p}/folders`.
+pub(crate) async fn create_entity_folders(
+    state: State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    create_entity(state, Path((project, "folders".to_owned())), headers, body).await
+}
+
+fn obj(v: &Value, key: &str) -> Map<String, Value> {
+    v.get(key)
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default()
+}
+
+fn string(v: &Value, key: &str) -> Option<String> {
+    v.get(key).and_then(Value::as_str).map(str::to_owned)
+}
+
+/// What a create produced: ids for the event and its description.
+pub(crate) struct Created {
+    pub topic: &'static str,
+    pub id: String,
+    pub parent_id: Option<String>,
+    pub description: String,
+}
+
+/// Adds one entity described by an AYON REST/operations body to a project.
+pub(crate) fn create_in(
+    lib: &mut Library,
+    project: &str,
+    kind: &str,
+    v: &Value,
+) -> Result<Created, (u16, String)> {
+    let p = lib
+        .project_mut(project)
+        .ok_or_else(|| (404, format!("Project {project} not found")))?;
+    let now = iso_now();
+    let id = string(v, "id").unwrap_or_else(new_id);
+    let need = |key: &str| string(v, key).ok_or_else(|| (400, format!("Field {key} is required")));
+    match kind {
+        "folders" => {
+            let name = need("name")?;
+            let parent_id = string(v, "parentId");
+            let path = match &parent_id {
+                Some(pid) => {
+                    let parent = p
+                        .folder(pid)
+                        .ok_or_else(|| (404, format!("Entity {pid} not found")))?;
+                    format!("{}/{name}", parent.path)
+                }
+                None => name.clone(),
+            };
+            p.folders.push(Folder {
+                id: id.clone(),
+                name: name.clone(),
+                path,
+                folder_type: string(v, "folderType").unwrap_or_else(|| "Folder".into()),
+                parent_id: parent_id.clone(),
+                label: string(v, "label"),
+                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                attrib: obj(v, "attrib"),
+                data: obj(v, "data"),
+                active: true,
+                thumbnail_hash: None,
+                created_at: now.clone(),
+                updated_at: now,
+                ..Folder::default()
+            });
+            Ok(Created {
+                topic: "entity.folder.created",
+                id,
+                parent_id,
+                description: format!("Folder {name} created"),
+            })
+        }
+        "tasks" => {
+            let name = need("name")?;
+            let folder_id = need("folderId")?;
+            let f = p
+                .folders
+                .iter_mut()
+                .find(|f| f.id == folder_id)
+                .ok_or_else(|| (404, format!("Entity {folder_id} not found")))?;
+            f.tasks.push(Task {
+                id: id.clone(),
+                name: name.clone(),
+                task_type: string(v, "taskType").unwrap_or_else(|| "Generic".into()),
+                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                attrib: obj(v, "attrib"),
+                data: obj(v, "data"),
+                active: true,
+                created_at: now.clone(),
+                updated_at: now,
+                ..Task::default()
+            });
+            Ok(Created {
+                topic: "entity.task.created",
+                id,
+                parent_id: Some(folder_id),
+                description: format!("Task {name} created"),
+            })
+        }
+        "products" => {
+            let name = need("name")?;
+            let folder_id = need("folderId")?;
+            let f = p
+                .folders
+                .iter_mut()
+                .find(|f| f.id == folder_id)
+                .ok_or_else(|| (404, format!("Entity {folder_id} not found")))?;
+            let ptype = string(v, "productType").unwrap_or_else(|| "usd".into());
+            f.products.push(Product {
+                id: id.clone(),
+                name: name.clone(),
+                product_base_type: Some(
+                    string(v, "productBaseType").unwrap_or_else(|| ptype.clone()),
+                ),
+                product_type: ptype,
+                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                attrib: obj(v, "attrib"),
+                data: obj(v, "data"),
+                active: true,
+                created_at: now.clone(),
+                updated_at: now,
+                ..Product::default()
+            });
+            Ok(Created {
+                topic: "entity.product.created",
+                id,
+                parent_id: Some(folder_id),
+                description: format!("Product {name} created"),
+            })
+        }
+        "versions" => {
+            let number = v
+                .get("version")
+                .and_then(Value::as_i64)
+                .ok_or_else(|| (400, "Field version is required".to_owned()))?;
+            let product_id = need("productId")?;
+            let pr = p
+                .folders
+                .iter_mut()
+                .flat_map(|f| f.products.iter_mut())
+                .find(|pr| pr.id == product_id)
+                .ok_or_else(|| (404, format!("Entity {product_id} not found")))?;
+            let number =
+                i32::try_from(number).map_err(|_| (400, "version out of range".to_owned()))?;
+            if pr.versions.iter().any(|x| x.version == number) {
+                return Err((409, format!("Version {number} already exists")));
+            }
+            let version = Version {
+                id: id.clone(),
+                version: number,
+                author: string(v, "author").unwrap_or_else(|| "admin".into()),
+                status: string(v, "status").unwrap_or_else(|| "Pending review".into()),
+                attrib: obj(v, "attrib"),
+                data: obj(v, "data"),
+                active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
+                task_id: string(v, "taskId"),
+                created_at: now.clone(),
+                updated_at: now,
+                ..Version::default()
+            };
+            let description = format!("Version {} created", version.name());
+            pr.versions.push(version);
+            Ok(Created {
+                topic: "entity.version.created",
+                id,
+                parent_id: Some(product_id),
+                description,
+            })
+        }
+        "representations" => {
+            let name = need("name")?;
+            let version_id = need("versionId")?;
+            let ver = p
+                .folders
+                .iter_mut()
+                .flat_map(|f| f.products.iter_mut())
+                .flat_map(|pr| pr.versions.iter_mut())
+                .find(|x| x.id == version_id)
+                .ok_or_else(|| (404, format!("Entity {version_id} not found")))?;
+            let files: Vec<RepresentationFile> = v
+                .get("files")
+                .cloned()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| (400, format!("Invalid files: {e}")))?
+                .unwrap_or_default();
+            ver.representations.push(Representation {
+                id: id.clone(),
+                name: name.clone(),
+                status: string(v, "status").unwrap_or_else(|| "Omitted".into()),
+                attrib: obj(v, "attrib"),
+                data: obj(v, "data"),
+                files,
+                active: true,
+                created_at: now.clone(),
+                updated_at: now,
+                ..Representation::default()
+            });
+            Ok(Created {
+                topic: "entity.representation.created",
+                id,
+                parent_id: Some(version_id),
+                description: format!("Representation {name} created"),
+            })
+        }
+        _ => Err((404, String::new())),
+    }
+}
+
+/// `POST /api/projects/{p}/{folders|tasks|products|versions|representations}`: 201 `{"id"}`
+/// and the matching `entity.*.created` event.
+pub(crate) async fn create_entity(
+    State(shared): State<Arc<Shared>>,
+    Path((project, kind)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = format!("/api/projects/{project}/{kind}");
+    if kind_singular(&kind).is_none() {
+        return json_response(
+            404,
+            json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
+        );
+    }
+    let user = auth!(shared, headers);
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return error(400, "Invalid JSON body");
+    };
+    let (created, project_name) = {
+        let mut lib = shared.library.write();
+        let res = create_in(&mut lib, &project, &kind, &v);
+        let name = lib
+            .project(&project)
+            .map(|p| p.name.clone())
+            .unwrap_or(project.clone());
+        (res, name)
+    };
+    match created {
+        Ok(c) => {
+            shared.emit(
+                c.topic,
+                Some(&project_name),
+                Some(&user.name),
+                &c.description,
+                json!({"entityId": c.id, "parentId": c.parent_id}),
+            );
+            json_response(201, json!({"id": c.id}))
+        }
+        Err((404, msg)) if msg.is_empty() => error(404, "Not found"),
+        Err((status, msg)) => error(status, msg),
+    }
+}

@@ -1,0 +1,105 @@
+//! `TestServer::publish_version`: a publish as ayon-core makes it, with its websocket events.
+
+use serde_json::{Value, json};
+
+use crate::entities::create_in;
+use crate::error::TestkitError;
+use crate::state::Shared;
+use crate::template::fill;
+
+/// The template ayon-core's default publish anatomy produces, as stored on representations.
+pub const PUBLISH_TEMPLATE: &str = "{root[work]}/{project[name]}/{hierarchy}/{folder[name]}/publish/{product[type]}/{product[name]}/v{version:0>3}/{project[code]}_{folder[name]}_{product[name]}_v{version:0>3}<_{output}><.{frame:0>4}><_{udim}>.{ext}";
+
+pub(crate) fn publish_version(
+    shared: &Shared,
+    project: &str,
+    folder_path: &str,
+    product: &str,
+    representations: &[&str],
+) -> Result<u32, TestkitError> {
+    let mut events: Vec<(&'static str, String, Option<String>, String)> = Vec::new();
+    let (project_name, number) = {
+        let mut lib = shared.library.write();
+        let p = lib
+            .project(project)
+            .ok_or_else(|| TestkitError::NotFound(format!("project {project}")))?;
+        let project_name = p.name.clone();
+        let code = p.code.clone();
+        let folder = p
+            .folder_by_path(folder_path)
+            .ok_or_else(|| TestkitError::NotFound(format!("folder {folder_path} in {project}")))?;
+        let folder_id = folder.id.clone();
+        let folder_name = folder.name.clone();
+        let folder_type = folder.folder_type.clone();
+        let hierarchy = folder
+            .path
+            .rsplit_once('/')
+            .map(|(h, _)| h.to_owned())
+            .unwrap_or_default();
+        let existing = folder.products.iter().find(|x| x.name == product).map(|x| {
+            (
+                x.id.clone(),
+                x.product_type.clone(),
+                x.versions
+                    .iter()
+                    .map(|v| v.version)
+                    .max()
+                    .unwrap_or(0)
+                    .max(0),
+            )
+        });
+        let (product_id, product_type, last) = match existing {
+            Some(e) => e,
+            None => {
+                let c = create_in(
+                    &mut lib,
+                    project,
+                    "products",
+                    &json!({"name": product, "productType": "usd", "folderId": folder_id}),
+                )
+                .map_err(|(_, m)| TestkitError::NotFound(m))?;
+                events.push((c.topic, c.id.clone(), c.parent_id, c.description));
+                (c.id, "usd".to_owned(), 0)
+            }
+        };
+        let number = last + 1;
+        let v = create_in(&mut lib, project, "versions",
+            &json!({"version": number, "productId": product_id, "attrib": {"comment": format!("v{number:03}")}}))
+            .map_err(|(_, m)| TestkitError::NotFound(m))?;
+        let version_id = v.id.clone();
+        events.push((v.topic, v.id, v.parent_id, v.description));
+        for rep in representations {
+            let context = json!({
+                "ext": rep, "folder": {"name": folder_name, "type": folder_type},
+                "product": {"name": product, "type": product_type},
+                "project": {"code": code, "name": project_name}, "version": number,
+                "username": "admin", "hierarchy": hierarchy, "representation": rep,
+            });
+            let path = fill(
+                PUBLISH_TEMPLATE,
+                context.as_object().unwrap_or(&serde_json::Map::new()),
+            );
+            let file_name = path.rsplit('/').next().unwrap_or_default().to_owned();
+            let r = create_in(&mut lib, project, "representations", &json!({
+                "name": rep, "versionId": version_id,
+                "attrib": {"path": path, "template": PUBLISH_TEMPLATE},
+                "data": {"context": context},
+                "files": [{"name": file_name, "path": path, "size": 1024, "hash": format!("{product}_{number}_{rep}")}],
+            }))
+            .map_err(|(_, m)| TestkitError::NotFound(m))?;
+            events.push((r.topic, r.id, r.parent_id, r.description));
+        }
+        lib.normalize()?;
+        (project_name, u32::try_from(number).unwrap_or(0))
+    };
+    for (topic, id, parent, description) in events {
+        shared.emit(
+            topic,
+            Some(&project_name),
+            Some("admin"),
+            &description,
+            json!({"entityId": id, "parentId": parent.map(Value::from).unwrap_or(Value::Null)}),
+        );
+    }
+    Ok(number)
+}

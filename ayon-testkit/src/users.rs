@@ -1,0 +1,173 @@
+//! User administration the recordings exercise: service users with API keys, personal keys.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::library::new_id;
+use crate::routes::{authenticate, error, json_response, no_content};
+use crate::state::{PersonalKey, Shared, User};
+
+fn preview(key: &str, stars: usize) -> String {
+    let chars: Vec<char> = key.chars().collect();
+    if chars.len() < 8 {
+        return "*".repeat(stars);
+    }
+    let head: String = chars[..4].iter().collect();
+    let tail: String = chars[chars.len() - 4..].iter().collect();
+    format!("{head}{}{tail}", "*".repeat(stars))
+}
+
+fn is_service_key(key: &str) -> bool {
+    key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// `PUT /api/users/{name}`: creates or replaces a user; `apiKey` makes it a service user.
+pub(crate) async fn put_user(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let me = match authenticate(&shared, &headers).await {
+        Ok(u) => u,
+        Err(r) => return r,
+    };
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let full_name = v
+        .pointer("/attrib/fullName")
+        .and_then(Value::as_str)
+        .unwrap_or(&name)
+        .to_owned();
+    let is_service = v.pointer("/data/isService").and_then(Value::as_bool) == Some(true);
+    let key = v.get("apiKey").and_then(Value::as_str).map(str::to_owned);
+    if let Some(k) = &key
+        && !is_service_key(k)
+    {
+        // The real server fails an assertion here.
+        return json_response(
+            500,
+            json!({"path": format!("[PUT] /users/{name}"),
+                   "file": "<SERVER_DIR>/backend/ayon_server/entities/user.py",
+                   "function": "set_api_key", "line": 479, "user": me.name, "detail": "", "status": 500}),
+        );
+    }
+    let mut user = User::new(&name, &full_name, false, is_service);
+    user.password = v.get("password").and_then(Value::as_str).map(str::to_owned);
+    user.created_by = Some(me.name.clone());
+    user.api_key_preview = key.as_deref().map(|k| preview(k, 3));
+    let mut auth = shared.auth.lock();
+    auth.api_keys.retain(|_, owner| owner != &name);
+    if let Some(k) = key {
+        auth.api_keys.insert(k, name.clone());
+    }
+    auth.users.insert(name, user);
+    no_content()
+}
+
+/// `PATCH /api/users/{name}`: only `data.apiKeys` is honoured (the recorded workaround).
+pub(crate) async fn patch_user(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authenticate(&shared, &headers).await {
+        return r;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let mut auth = shared.auth.lock();
+    let Some(user) = auth.users.get_mut(&name) else {
+        return error(404, format!("User {name} not found"));
+    };
+    if let Some(Value::Array(_)) = v.pointer("/data/apiKeys") {
+        user.personal_keys.get_or_insert_with(Vec::new);
+    }
+    if let Some(full) = v.pointer("/attrib/fullName").and_then(Value::as_str) {
+        user.full_name = full.to_owned();
+    }
+    no_content()
+}
+
+fn none_bug() -> Response {
+    json_response(
+        500,
+        json!({"status": 500, "detail": "TypeError: 'NoneType' object is not iterable",
+               "traceback": "TypeError: 'NoneType' object is not iterable\n\napi/users/apikeys.py:49\nreturn [ApiKeyModel(**record) for record in records]"}),
+    )
+}
+
+/// `GET /api/users/{name}/apikeys` (500 until `data.apiKeys` exists, as recorded).
+pub(crate) async fn list_keys(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    if let Err(r) = authenticate(&shared, &headers).await {
+        return r;
+    }
+    let auth = shared.auth.lock();
+    let Some(user) = auth.users.get(&name) else {
+        return error(404, format!("User {name} not found"));
+    };
+    match &user.personal_keys {
+        None => none_bug(),
+        Some(keys) => json_response(
+            200,
+            keys.iter()
+                .map(|k| {
+                    json!({"id": k.id, "label": k.label, "preview": k.preview,
+                                "created": k.created, "expires": k.expires})
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// `POST /api/users/{name}/apikeys {"label","key","expires"}`: 200 `null`.
+pub(crate) async fn add_key(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Err(r) = authenticate(&shared, &headers).await {
+        return r;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let Some(key) = v.get("key").and_then(Value::as_str).map(str::to_owned) else {
+        return crate::routes::missing_body_field(
+            "POST",
+            &format!("/api/users/{name}/apikeys"),
+            "key",
+        );
+    };
+    let mut auth = shared.auth.lock();
+    let Some(user) = auth.users.get_mut(&name) else {
+        return error(404, format!("User {name} not found"));
+    };
+    let Some(keys) = user.personal_keys.as_mut() else {
+        return none_bug();
+    };
+    keys.push(PersonalKey {
+        id: new_id(),
+        label: v
+            .get("label")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        preview: preview(&key, 5),
+        created: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs_f64())
+            .unwrap_or_default(),
+        expires: v.get("expires").cloned().unwrap_or(Value::Null),
+    });
+    auth.api_keys.insert(key, name);
+    json_response(200, Value::Null)
+}
