@@ -1,1 +1,51 @@
-//! ayon-cache (work in progress).
+//! The cache under AYON offline resolution: what it stores survives a crash, a reboot, and a
+//! second DCC using the same cache at the same time.
+//!
+//! - [`Cache`]: the object-safe, `Send + Sync` trait (get, put, put_many, put_buffered + flush,
+//!   remove, remove by prefix or predicate, clear, len/size, stats, diagnostics). Its docs say
+//!   exactly which calls are durable on return.
+//! - [`MemoryCache`]: bounded by bytes, sharded (`quick_cache`); lookups scale across threads.
+//! - [`SqliteCache`]: one SQLite file (WAL) in the per-user cache directory, shared safely by
+//!   several processes; invalid files are moved aside and replaced, never a panic.
+//! - [`TieredCache`]: memory over SQLite, degrading to memory-only (and saying so) when the
+//!   directory cannot be written.
+//!
+//! Keys are namespaced ([`Namespace::for_server`]: server URL + project). Entries carry their
+//! freshness class, source and format version; the cache never evicts by age, the policy layer
+//! above decides what is fresh. The crate knows nothing about HTTP.
+
+mod cache;
+mod entry;
+mod error;
+mod key;
+mod location;
+mod memory;
+mod sqlite;
+mod stats;
+mod tiered;
+
+pub use cache::Cache;
+pub use entry::{ENTRY_FORMAT_VERSION, Entry, EntryMeta, Freshness, Source, Value};
+pub use error::CacheError;
+pub use key::{Key, Namespace};
+pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path};
+pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
+pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
+pub use stats::{CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats, TierStats};
+pub use tiered::{TieredCache, TieredCacheBuilder};
+
+#[cfg(test)]
+mod send_sync {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync>() {}
+
+    #[test]
+    fn handles_are_send_sync_and_trait_is_object_safe() {
+        assert_send_sync::<MemoryCache>();
+        assert_send_sync::<SqliteCache>();
+        assert_send_sync::<TieredCache>();
+        assert_send_sync::<Box<dyn Cache>>();
+        assert_send_sync::<CacheError>();
+    }
+}

@@ -1,0 +1,128 @@
+//! Namespaced cache keys.
+
+use std::fmt;
+
+/// Separates the server URL from the project in a server namespace. Chosen because it cannot
+/// appear in a URL's scheme/host/port nor in an AYON project name.
+const SERVER_PROJECT_SEP: char = '|';
+
+/// The part of a key that keeps one server's project apart from another's (and from other
+/// callers' data), so a shared per-user cache never mixes studios or projects.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// The namespace of one project on one server. The URL is normalised (scheme and host
+    /// lower-cased, trailing `/` dropped) and the project lower-cased, because the server
+    /// matches project names case-insensitively: `https://AYON.local/` + `Demo` and
+    /// `https://ayon.local` + `demo` share entries.
+    pub fn for_server(server_url: &str, project: &str) -> Namespace {
+        let url = server_url.trim().trim_end_matches('/');
+        let url = match url.find("://") {
+            Some(i) => {
+                let rest = &url[i + 3..];
+                let host_end = rest.find('/').unwrap_or(rest.len());
+                format!(
+                    "{}://{}{}",
+                    url[..i].to_ascii_lowercase(),
+                    rest[..host_end].to_ascii_lowercase(),
+                    &rest[host_end..]
+                )
+            }
+            None => url.to_ascii_lowercase(),
+        };
+        Namespace(format!(
+            "{url}{SERVER_PROJECT_SEP}{}",
+            project.trim().to_lowercase()
+        ))
+    }
+
+    /// A namespace chosen by the caller (e.g. `"pinning"` or a tool's own name), used as given.
+    pub fn custom(name: impl Into<String>) -> Namespace {
+        Namespace(name.into())
+    }
+
+    /// The namespace as stored (what `ayon cache stats` lists and `clear --namespace` takes).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Namespace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Namespace {
+    fn from(s: &str) -> Self {
+        Namespace(s.to_owned())
+    }
+}
+
+/// A cache key: a namespace plus a name inside it (for resolution answers, the canonical URI).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    namespace: String,
+    name: String,
+}
+
+impl Key {
+    /// A key named `name` in `namespace`.
+    pub fn new(namespace: &Namespace, name: impl Into<String>) -> Key {
+        Key {
+            namespace: namespace.0.clone(),
+            name: name.into(),
+        }
+    }
+
+    /// Builds a key from raw parts, as read back from a store.
+    pub fn from_parts(namespace: impl Into<String>, name: impl Into<String>) -> Key {
+        Key {
+            namespace: namespace.into(),
+            name: name.into(),
+        }
+    }
+
+    /// The namespace part.
+    pub fn namespace(&self) -> &str {
+        &self.namespace
+    }
+
+    /// The name inside the namespace.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Bytes the key occupies, for memory weighting.
+    pub(crate) fn byte_len(&self) -> usize {
+        self.namespace.len() + self.name.len()
+    }
+}
+
+impl fmt::Display for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} :: {}", self.namespace, self.name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_namespace_is_normalised() {
+        assert_eq!(
+            Namespace::for_server("HTTPS://AYON.Local:5000/", "Demo"),
+            Namespace::for_server("https://ayon.local:5000", "demo")
+        );
+        assert_eq!(
+            Namespace::for_server("https://a.b/sub/Path/", "p").as_str(),
+            "https://a.b/sub/Path|p"
+        );
+        assert_ne!(
+            Namespace::for_server("https://a", "p1"),
+            Namespace::for_server("https://a", "p2")
+        );
+    }
+}
