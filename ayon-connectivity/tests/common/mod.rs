@@ -1,0 +1,71 @@
+//! Helpers shared by the integration tests: short server timings and state polling.
+
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use ayon_connectivity::{ConnectionState, Monitor, MonitorConfig, MonitorConfigBuilder};
+use ayon_testkit::TestServer;
+
+/// Test timings: heartbeats every 100 ms, unauthenticated sockets closed after 300 ms.
+pub const HEARTBEAT: Duration = Duration::from_millis(100);
+pub const GRACE: Duration = Duration::from_millis(300);
+pub const REFUSE: Duration = Duration::from_millis(300);
+pub const BOOT: Duration = Duration::from_millis(800);
+
+pub fn server() -> TestServer {
+    TestServer::builder()
+        .heartbeat_interval(HEARTBEAT)
+        .auth_grace(GRACE)
+        .restart_refuse_for(REFUSE)
+        .boot_time(BOOT)
+        .start()
+        .expect("test server starts")
+}
+
+/// A monitor config with short timings; the connect timeout (300 ms) is shorter than the boot
+/// time so a hanging server is seen as down.
+pub fn config(url: &str) -> MonitorConfigBuilder {
+    MonitorConfig::builder(url)
+        .silence_window(Duration::from_secs(1))
+        .backoff(Duration::from_millis(50), Duration::from_millis(400))
+        .auth_rejected_backoff(Duration::from_secs(30))
+        .connect_timeout(Duration::from_millis(300))
+        .probe_timeout(Duration::from_millis(500))
+}
+
+/// Polls `state()` every 200 µs until `pred` holds; the moment it first held.
+pub fn wait_for(
+    monitor: &Monitor,
+    timeout: Duration,
+    pred: impl Fn(&ConnectionState) -> bool,
+) -> Option<Instant> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if pred(&monitor.state()) {
+            return Some(Instant::now());
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+pub fn online(monitor: &Monitor, timeout: Duration) -> Instant {
+    wait_for(monitor, timeout, ConnectionState::is_online)
+        .unwrap_or_else(|| panic!("not online within {timeout:?}: {}", monitor.state()))
+}
+
+pub fn offline(monitor: &Monitor, timeout: Duration) -> Instant {
+    wait_for(monitor, timeout, |s| {
+        matches!(s, ConnectionState::Offline { .. })
+    })
+    .unwrap_or_else(|| panic!("not offline within {timeout:?}: {}", monitor.state()))
+}
+
+/// A port nothing listens on (bound then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
