@@ -30,6 +30,10 @@ pub enum PinCommand {
     Check(CheckArgs),
     /// Write a pinning file (rootless, atomically) that AYON's resolver loads unchanged.
     Write(WriteArgs),
+    /// Resolve URIs through the server (from the cache when it is unreachable) and write a
+    /// pinning file of their paths. Exit 0 when all resolved and the file was written, 1 when
+    /// some did not resolve (nothing is written), 2 on errors.
+    FromUris(FromUrisArgs),
 }
 
 /// Where `{root[NAME]}` values come from.
@@ -89,12 +93,34 @@ pub struct WriteArgs {
     pub entries: Vec<String>,
 }
 
+/// `ayon pin from-uris`.
+#[derive(Debug, Args)]
+pub struct FromUrisArgs {
+    /// The file to write (replaced atomically if it exists).
+    #[arg(long, value_name = "FILE")]
+    pub out: PathBuf,
+    /// The scene the file is for (stored as `ayon_pinning_data_entry_scene`).
+    #[arg(long, value_name = "S")]
+    pub entry_scene: Option<String>,
+    /// Roots to make the paths rootless with. Default: the environment, else the site roots
+    /// the server gives each URI's project.
+    #[command(flatten)]
+    pub roots: RootsArg,
+    /// Answer from the cache only; never contact the server.
+    #[arg(long)]
+    pub offline: bool,
+    /// The URIs to pin.
+    #[arg(required = true)]
+    pub uris: Vec<String>,
+}
+
 /// Runs an `ayon pin` subcommand.
 pub fn run(globals: &Globals, command: PinCommand) -> ExitCode {
     match command {
         PinCommand::Lookup(a) => lookup(globals, a),
         PinCommand::Check(a) => check(globals, a),
         PinCommand::Write(a) => write(globals, a),
+        PinCommand::FromUris(a) => from_uris(globals, a),
     }
 }
 
@@ -234,30 +260,132 @@ fn write(globals: &Globals, args: WriteArgs) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(globals, "write", &e),
     };
-    match write_file(&args.out, &entries, args.entry_scene.as_deref(), &roots) {
+    let origin = if args.roots.roots.is_some() {
+        "--roots".to_owned()
+    } else {
+        format!("{ROOTS_ENV}/{LEGACY_ROOTS_ENV}")
+    };
+    write_and_report(
+        globals,
+        "write",
+        &args.out,
+        &entries,
+        args.entry_scene.as_deref(),
+        &roots,
+        &origin,
+    )
+}
+
+/// Writes the file and prints the one-line summary both writing subcommands share.
+fn write_and_report(
+    globals: &Globals,
+    what: &str,
+    out: &Path,
+    entries: &[(&str, &str)],
+    entry_scene: Option<&str>,
+    roots: &Roots,
+    roots_origin: &str,
+) -> ExitCode {
+    match write_file(out, entries, entry_scene, roots) {
         Ok(()) => {
             if globals.json {
                 println!(
                     "{}",
-                    json!({ "ok": true, "file": args.out, "entries": entries.len(), "roots": roots.len() })
+                    json!({ "ok": true, "file": out, "entries": entries.len(), "roots": roots.len() })
                 );
             } else {
                 println!(
-                    "wrote {} entries to {} ({} roots from {})",
+                    "wrote {} entries to {} ({} roots from {roots_origin})",
                     entries.len(),
-                    args.out.display(),
+                    out.display(),
                     roots.len(),
-                    if args.roots.roots.is_some() {
-                        "--roots".to_owned()
-                    } else {
-                        format!("{ROOTS_ENV}/{LEGACY_ROOTS_ENV}")
-                    }
                 );
             }
             ExitCode::SUCCESS
         }
-        Err(e) => fail(globals, "write", &e),
+        Err(e) => fail(globals, what, &e),
     }
+}
+
+fn from_uris(globals: &Globals, args: FromUrisArgs) -> ExitCode {
+    let client = match super::resolve::open_client(globals, args.offline) {
+        Ok(c) => c,
+        Err(e) => return fail(globals, "from-uris", &e),
+    };
+    let answers = client.resolve_blocking(&args.uris);
+    let mut entries = Vec::with_capacity(args.uris.len());
+    let mut failed = 0usize;
+    for (uri, answer) in args.uris.iter().zip(&answers) {
+        match answer.as_ref().map(|r| r.path()) {
+            Ok(Some(path)) => entries.push((uri.as_str(), path)),
+            Ok(None) => {
+                failed += 1;
+                report_unpinned(globals, uri, "resolved to an entity without a file path");
+            }
+            Err(e) => {
+                failed += 1;
+                report_unpinned(globals, uri, &e.to_string());
+            }
+        }
+    }
+    if failed > 0 {
+        // A farm job with a partial pinning file would fail late on a worker; fail here.
+        return ExitCode::from(EXIT_MISSING);
+    }
+    let roots = match pinning_roots(&client, &args) {
+        Ok(r) => r,
+        Err(e) => return fail(globals, "from-uris", &e),
+    };
+    let origin = if args.roots.roots.is_some() {
+        "--roots"
+    } else {
+        "the environment or the server's site roots"
+    };
+    write_and_report(
+        globals,
+        "from-uris",
+        &args.out,
+        &entries,
+        args.entry_scene.as_deref(),
+        &roots,
+        origin,
+    )
+}
+
+fn report_unpinned(globals: &Globals, uri: &str, error: &str) {
+    if globals.json {
+        println!("{}", json!({ "uri": uri, "ok": false, "error": error }));
+    } else {
+        eprintln!("ayon pin from-uris: {uri}: {error}");
+    }
+}
+
+/// Roots for a resolver-written file: `--roots` or the environment when given, else the site
+/// roots of every project the URIs name (asked of the server; none when it is unreachable,
+/// which leaves the paths absolute).
+fn pinning_roots(
+    client: &ayon_client::OfflineClient,
+    args: &FromUrisArgs,
+) -> Result<Roots, PinningError> {
+    let given = args.roots.resolve()?;
+    if !given.is_empty() || args.offline {
+        return Ok(given);
+    }
+    let mut roots = Roots::new();
+    let projects: std::collections::BTreeSet<String> = args
+        .uris
+        .iter()
+        .filter_map(|u| ayon_uri::AyonUri::parse(u).ok())
+        .map(|u| u.project().to_owned())
+        .collect();
+    for project in projects {
+        if let Ok(site) = client.client().site_roots_blocking(&project) {
+            for (name, path) in site.iter() {
+                roots.insert(name, path)?;
+            }
+        }
+    }
+    Ok(roots)
 }
 
 /// Writes `entries` to `out`: the one place pinning files are produced, for `write` and for
