@@ -5,7 +5,6 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use ayon_connectivity::Monitor;
 use common::*;
 
 const RUNS: usize = 11;
@@ -32,13 +31,7 @@ fn show(what: &str, v: Vec<Duration>) {
 fn detection_latencies() {
     let server = server();
     let window = Duration::from_secs(1);
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .silence_window(window)
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server).silence_window(window));
     online(&monitor, Duration::from_secs(5));
 
     let (mut restart_off, mut restart_on) = (Vec::new(), Vec::new());

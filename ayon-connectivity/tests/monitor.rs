@@ -6,19 +6,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ayon_connectivity::{ConnectionState, Monitor, OfflineReason};
+use ayon_connectivity::{ConnectionState, OfflineReason};
 use ayon_testkit::TestServer;
 use common::*;
 
 #[test]
 fn graceful_restart_is_offline_at_once_and_online_only_after_the_hang() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     let mut events = monitor.subscribe_events();
     online(&monitor, Duration::from_secs(5));
 
@@ -66,12 +61,7 @@ fn graceful_restart_is_offline_at_once_and_online_only_after_the_hang() {
 #[test]
 fn crash_is_offline_within_100ms() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     online(&monitor, Duration::from_secs(5));
     let t0 = Instant::now();
     server.crash();
@@ -99,13 +89,7 @@ fn crash_is_offline_within_100ms() {
 fn silent_drop_is_offline_within_the_window_never_earlier() {
     let server = server();
     let window = Duration::from_secs(1);
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .silence_window(window)
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server).silence_window(window));
     online(&monitor, Duration::from_secs(5));
     // Let a few heartbeats arrive so the last one is at most one period old.
     std::thread::sleep(Duration::from_millis(300));
@@ -134,12 +118,7 @@ fn silent_drop_is_offline_within_the_window_never_earlier() {
 fn bad_token_is_auth_rejected_at_once_over_rest() {
     let server = server();
     server.reset_counters();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token("0".repeat(64))
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(config(&server.url()).token("0".repeat(64)));
     let t = wait_for(&monitor, Duration::from_secs(3), |s| {
         s.reason() == Some(&OfflineReason::AuthRejected)
     });
@@ -162,13 +141,11 @@ fn bad_token_on_ws_alone_is_auth_rejected_without_a_tight_loop() {
     // Without the REST check, the only sign is the server's silent close 1000 after the grace.
     let server = server();
     server.reset_counters();
-    let monitor = Monitor::start(
+    let monitor = start(
         config(&server.url())
             .token("0".repeat(64))
             .confirm_auth_over_rest(false)
-            .auth_rejected_backoff(Duration::from_secs(10))
-            .build()
-            .expect("config"),
+            .auth_rejected_backoff(Duration::from_secs(10)),
     );
     let t = wait_for(&monitor, Duration::from_secs(3), |s| {
         s.reason() == Some(&OfflineReason::AuthRejected)
@@ -186,13 +163,7 @@ fn bad_token_on_ws_alone_is_auth_rejected_without_a_tight_loop() {
 #[test]
 fn good_token_on_ws_alone_turns_online_on_the_first_message() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .confirm_auth_over_rest(false)
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server).confirm_auth_over_rest(false));
     online(&monitor, Duration::from_secs(3));
     assert_eq!(server.request_count("GET /api/users/me"), 0);
     std::thread::sleep(GRACE * 3);
@@ -202,13 +173,11 @@ fn good_token_on_ws_alone_turns_online_on_the_first_message() {
 #[test]
 fn api_key_works_after_the_rest_call_and_events_arrive() {
     let server = server();
-    let monitor = Monitor::start(
+    let monitor = start(
         config(&server.url())
             .api_key(server.api_key())
             .subscribe(["entity.version"])
-            .project("demo_offline")
-            .build()
-            .expect("config"),
+            .project("demo_offline"),
     );
     let mut events = monitor.subscribe_events();
     online(&monitor, Duration::from_secs(5));
@@ -249,12 +218,10 @@ fn absent_server_is_refused_then_online_within_the_backoff_cap_once_started() {
     let port = free_port();
     let key = "abcdefghijklmnopqrstuvwxyz012345";
     let cap = Duration::from_millis(400);
-    let monitor = Monitor::start(
+    let monitor = start(
         config(&format!("http://127.0.0.1:{port}"))
             .api_key(key)
-            .backoff(Duration::from_millis(50), cap)
-            .build()
-            .expect("config"),
+            .backoff(Duration::from_millis(50), cap),
     );
     let t = wait_for(&monitor, Duration::from_secs(3), |s| {
         s.reason() == Some(&OfflineReason::Refused)
@@ -281,12 +248,7 @@ fn absent_server_is_refused_then_online_within_the_backoff_cap_once_started() {
 #[test]
 fn state_never_blocks_while_the_server_flaps() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     online(&monitor, Duration::from_secs(5));
     let flapping = Arc::new(AtomicBool::new(true));
     let flapper = {
@@ -344,12 +306,7 @@ fn state_never_blocks_while_the_server_flaps() {
 #[test]
 fn report_failure_is_offline_at_once_then_rechecked() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     online(&monitor, Duration::from_secs(5));
     let mut rx = monitor.subscribe_state();
     rx.mark_unchanged();
@@ -368,12 +325,10 @@ fn report_failure_is_offline_at_once_then_rechecked() {
 fn probe_now_retries_at_once_during_a_long_backoff() {
     let port = free_port();
     let key = "abcdefghijklmnopqrstuvwxyz012345";
-    let monitor = Monitor::start(
+    let monitor = start(
         config(&format!("http://127.0.0.1:{port}"))
             .api_key(key)
-            .backoff(Duration::from_secs(20), Duration::from_secs(30))
-            .build()
-            .expect("config"),
+            .backoff(Duration::from_secs(20), Duration::from_secs(30)),
     );
     wait_for(&monitor, Duration::from_secs(3), |s| {
         s.reason() == Some(&OfflineReason::Refused)
@@ -397,12 +352,10 @@ fn probe_now_retries_at_once_during_a_long_backoff() {
 fn dropping_the_last_handle_stops_reconnecting() {
     let port = free_port();
     let key = "abcdefghijklmnopqrstuvwxyz012345";
-    let monitor = Monitor::start(
+    let monitor = start(
         config(&format!("http://127.0.0.1:{port}"))
             .api_key(key)
-            .backoff(Duration::from_millis(20), Duration::from_millis(50))
-            .build()
-            .expect("config"),
+            .backoff(Duration::from_millis(20), Duration::from_millis(50)),
     );
     let clone = monitor.clone();
     wait_for(&monitor, Duration::from_secs(3), |s| {
@@ -428,12 +381,7 @@ fn dropping_the_last_handle_stops_reconnecting() {
 #[test]
 fn shutdown_closes_and_reports_stopped() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     online(&monitor, Duration::from_secs(5));
     let other = monitor.clone();
     monitor.shutdown();
@@ -447,12 +395,7 @@ fn shutdown_closes_and_reports_stopped() {
 #[test]
 fn callback_sees_changes_and_slow_subscribers_do_not_stall() {
     let server = server();
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server));
     let (tx, rx) = std::sync::mpsc::channel();
     monitor
         .on_state_change(move |s: &ConnectionState| {
@@ -511,13 +454,7 @@ fn plain_probe_answers_and_names_why_not() {
 fn restart_announcement_is_offline_early_and_undone_if_the_server_stays() {
     let server = server();
     let window = Duration::from_secs(1);
-    let monitor = Monitor::start(
-        config(&server.url())
-            .token(server.session_token())
-            .silence_window(window)
-            .build()
-            .expect("config"),
-    );
+    let monitor = start(with_token(&server).silence_window(window));
     online(&monitor, Duration::from_secs(5));
     let t0 = Instant::now();
     server.emit_event("server.restart_requested", None, serde_json::json!({}));

@@ -34,6 +34,16 @@ pub fn config(url: &str) -> MonitorConfigBuilder {
         .probe_timeout(Duration::from_millis(500))
 }
 
+/// Starts a monitor from a test config builder.
+pub fn start(builder: MonitorConfigBuilder) -> Monitor {
+    Monitor::start(builder.build().expect("config"))
+}
+
+/// The test config for `server` with a valid session token.
+pub fn with_token(server: &TestServer) -> MonitorConfigBuilder {
+    config(&server.url()).token(server.session_token())
+}
+
 /// Polls `state()` every 200 µs until `pred` holds; the moment it first held.
 pub fn wait_for(
     monitor: &Monitor,
