@@ -702,41 +702,18 @@ impl Inner {
             uris,
         })
         .map_err(|e| ClientError::Runtime(e.to_string()))?;
-        let mut answer = self
-            .send(
-                Method::POST,
-                "/api/resolve",
-                &[],
-                Some(body.clone()),
-                SiteHeader::Send,
-            )
-            .await?;
+        let post = |site| self.send(Method::POST, "/api/resolve", &[], Some(body.clone()), site);
+        let mut answer = post(SiteHeader::Send).await?;
         if is_site_not_found(&answer) {
             tracing::info!(target: "ayon_client", site = ?self.config.site_id, "site not registered; registering it");
             self.site_registered.store(false, Ordering::Relaxed);
             if self.register_site().await.is_ok() {
-                answer = self
-                    .send(
-                        Method::POST,
-                        "/api/resolve",
-                        &[],
-                        Some(body.clone()),
-                        SiteHeader::Send,
-                    )
-                    .await?;
+                answer = post(SiteHeader::Send).await?;
             }
             if is_site_not_found(&answer) {
                 tracing::warn!(target: "ayon_client", site = ?self.config.site_id, "server refuses the site; resolving without it");
                 self.site_unusable.store(true, Ordering::Relaxed);
-                answer = self
-                    .send(
-                        Method::POST,
-                        "/api/resolve",
-                        &[],
-                        Some(body),
-                        SiteHeader::Omit,
-                    )
-                    .await?;
+                answer = post(SiteHeader::Omit).await?;
             }
         }
         if answer.status != 200 {

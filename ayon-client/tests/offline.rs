@@ -53,6 +53,16 @@ fn monitor_for(c: &Client) -> Monitor {
     )
 }
 
+/// A client with `timeout` and its monitor, once the monitor sees the server online.
+fn online_client(server: &TestServer, timeout: Duration) -> (Client, Monitor) {
+    let c = client_for(&server.url(), &server.session_token(), timeout);
+    let monitor = monitor_for(&c);
+    wait_until("monitor online", Duration::from_secs(10), || {
+        monitor.is_online()
+    });
+    (c, monitor)
+}
+
 fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     let start = Instant::now();
     while !f() {
@@ -114,15 +124,7 @@ fn a_fresh_hit_makes_no_request_and_answers_say_their_source() {
 fn kill_the_server_after_warm_up() {
     let server = server();
     let dir = tempfile::tempdir().expect("tmp");
-    let c = client_for(
-        &server.url(),
-        &server.session_token(),
-        Duration::from_secs(2),
-    );
-    let monitor = monitor_for(&c);
-    wait_until("monitor online", Duration::from_secs(10), || {
-        monitor.is_online()
-    });
+    let (c, monitor) = online_client(&server, Duration::from_secs(2));
     let oc = OfflineClient::builder(c, cache_in(dir.path()))
         .monitor(monitor.clone())
         .moving_ttl(Duration::from_millis(100))
@@ -171,11 +173,7 @@ fn a_hanging_server_costs_one_timeout_then_answers_come_from_cache() {
     let server = server();
     let dir = tempfile::tempdir().expect("tmp");
     let timeout = Duration::from_millis(400);
-    let c = client_for(&server.url(), &server.session_token(), timeout);
-    let monitor = monitor_for(&c);
-    wait_until("monitor online", Duration::from_secs(10), || {
-        monitor.is_online()
-    });
+    let (c, monitor) = online_client(&server, timeout);
     let oc = OfflineClient::builder(c, cache_in(dir.path()))
         .monitor(monitor.clone())
         .moving_ttl(Duration::from_millis(50))
@@ -214,15 +212,7 @@ fn a_hanging_server_costs_one_timeout_then_answers_come_from_cache() {
 fn a_published_version_updates_latest_within_one_event() {
     let server = server();
     let dir = tempfile::tempdir().expect("tmp");
-    let c = client_for(
-        &server.url(),
-        &server.session_token(),
-        Duration::from_secs(5),
-    );
-    let monitor = monitor_for(&c);
-    wait_until("monitor online", Duration::from_secs(10), || {
-        monitor.is_online()
-    });
+    let (c, monitor) = online_client(&server, Duration::from_secs(5));
     let oc = OfflineClient::builder(c, cache_in(dir.path()))
         .monitor(monitor.clone())
         .build();
