@@ -60,6 +60,11 @@ fn online_client(server: &TestServer, timeout: Duration) -> (Client, Monitor) {
     wait_until("monitor online", Duration::from_secs(10), || {
         monitor.is_online()
     });
+    // Online is proven over REST; events only flow once the server took the ws auth message.
+    assert!(
+        server.wait_ws_subscribed(1, Duration::from_secs(5)),
+        "the monitor's websocket never subscribed"
+    );
     (c, monitor)
 }
 

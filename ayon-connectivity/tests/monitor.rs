@@ -16,6 +16,7 @@ fn graceful_restart_is_offline_at_once_and_online_only_after_the_hang() {
     let monitor = start(with_token(&server));
     let mut events = monitor.subscribe_events();
     online(&monitor, Duration::from_secs(5));
+    subscribed(&server);
 
     let t0 = Instant::now();
     server.restart();
@@ -182,8 +183,7 @@ fn api_key_works_after_the_rest_call_and_events_arrive() {
     let mut events = monitor.subscribe_events();
     online(&monitor, Duration::from_secs(5));
     assert!(server.request_count("GET /api/users/me") >= 1);
-    // Give the server a moment to register the auth message.
-    std::thread::sleep(Duration::from_millis(200));
+    subscribed(&server);
     server.emit_event(
         "entity.folder.created",
         Some("demo_offline"),
@@ -456,6 +456,7 @@ fn restart_announcement_is_offline_early_and_undone_if_the_server_stays() {
     let window = Duration::from_secs(1);
     let monitor = start(with_token(&server).silence_window(window));
     online(&monitor, Duration::from_secs(5));
+    subscribed(&server);
     let t0 = Instant::now();
     server.emit_event("server.restart_requested", None, serde_json::json!({}));
     offline(&monitor, Duration::from_secs(1));

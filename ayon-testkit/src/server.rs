@@ -354,6 +354,24 @@ impl TestServer {
         self.shared().ws_connections.load(Ordering::SeqCst)
     }
 
+    /// Websockets open now whose auth message the server accepted: only these receive
+    /// heartbeats and events, so a test that needs an event delivered waits for this first.
+    pub fn ws_subscribed_count(&self) -> u64 {
+        self.shared().ws_subscribed.load(Ordering::SeqCst)
+    }
+
+    /// Waits (bounded) until at least `n` websockets are subscribed; false on timeout.
+    pub fn wait_ws_subscribed(&self, n: u64, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while self.ws_subscribed_count() < n {
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        true
+    }
+
     /// Zeroes every counter.
     pub fn reset_counters(&self) {
         let s = self.shared();

@@ -176,6 +176,8 @@ pub(crate) struct Shared {
     pub ws_connections: AtomicU64,
     /// Open websocket count; `restart()` waits for it to drop to zero.
     pub ws_open: AtomicU64,
+    /// Open websockets whose auth message was accepted (they receive heartbeats and events).
+    pub ws_subscribed: AtomicU64,
     pub ws_tx: broadcast::Sender<WsOut>,
     pub started: Instant,
 }
@@ -213,6 +215,7 @@ impl Shared {
             resolved_uris: AtomicU64::new(0),
             ws_connections: AtomicU64::new(0),
             ws_open: AtomicU64::new(0),
+            ws_subscribed: AtomicU64::new(0),
             ws_tx,
             started: Instant::now(),
         }

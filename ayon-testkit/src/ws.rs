@@ -60,11 +60,27 @@ impl Subscription {
     }
 }
 
-struct OpenGuard(Arc<Shared>);
+/// Keeps the open and subscribed gauges true however the socket task ends.
+struct OpenGuard {
+    shared: Arc<Shared>,
+    subscribed: bool,
+}
+
+impl OpenGuard {
+    fn subscribed(&mut self) {
+        if !self.subscribed {
+            self.subscribed = true;
+            self.shared.ws_subscribed.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
 
 impl Drop for OpenGuard {
     fn drop(&mut self) {
-        self.0.ws_open.fetch_sub(1, Ordering::SeqCst);
+        if self.subscribed {
+            self.shared.ws_subscribed.fetch_sub(1, Ordering::SeqCst);
+        }
+        self.shared.ws_open.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -101,7 +117,10 @@ fn parse_auth(shared: &Shared, text: &str) -> Option<Subscription> {
 
 async fn client(shared: Arc<Shared>, socket: WebSocket) {
     shared.ws_open.fetch_add(1, Ordering::SeqCst);
-    let _guard = OpenGuard(shared.clone());
+    let mut guard = OpenGuard {
+        shared: shared.clone(),
+        subscribed: false,
+    };
     let mut events = shared.ws_tx.subscribe();
     let mut kill = shared.kill.subscribe();
     kill.borrow_and_update();
@@ -125,6 +144,7 @@ async fn client(shared: Arc<Shared>, socket: WebSocket) {
                     // Never acknowledged; a bad token leaves the client unauthenticated.
                     if let Some(s) = parse_auth(&shared, text.as_str()) {
                         sub = Some(s);
+                        guard.subscribed();
                     }
                 }
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return,

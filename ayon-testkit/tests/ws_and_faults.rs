@@ -463,3 +463,30 @@ async fn dropping_the_last_handle_inside_async_code_stops_the_server() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert!(TcpStream::connect(("127.0.0.1", port)).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subscribed_gauge_counts_only_authorised_open_sockets() {
+    let server = fast_server();
+    let mut bad = connect(&server).await;
+    auth(&mut bad, "not-a-token", json!(["*"]), None).await;
+    let mut good = connect(&server).await;
+    assert_eq!(server.ws_subscribed_count(), 0);
+    auth(&mut good, &server.session_token(), json!(["*"]), None).await;
+    let s = server.clone();
+    let waited =
+        tokio::task::spawn_blocking(move || s.wait_ws_subscribed(1, Duration::from_secs(2)))
+            .await
+            .expect("join");
+    assert!(waited, "the good socket never counted");
+    // The bad token is never counted, however long it stays open.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(server.ws_subscribed_count(), 1);
+    good.close(None).await.expect("close");
+    drop(good);
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while server.ws_subscribed_count() != 0 {
+        assert!(Instant::now() < deadline, "a closed socket still counts");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    drop(bad);
+}

@@ -47,11 +47,10 @@ fn json_lines_for_state_changes_and_events_then_exit_after_for() {
         "2",
     ]);
     // Wait until the binary's websocket is authenticated, then publish an event.
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.ws_connection_count() == 0 && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    std::thread::sleep(Duration::from_millis(400));
+    assert!(
+        server.wait_ws_subscribed(1, Duration::from_secs(5)),
+        "ayon watch never subscribed"
+    );
     server.emit_event(
         "entity.version.created",
         Some("demo_offline"),

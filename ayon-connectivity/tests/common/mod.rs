@@ -74,6 +74,15 @@ pub fn offline(monitor: &Monitor, timeout: Duration) -> Instant {
     .unwrap_or_else(|| panic!("not offline within {timeout:?}: {}", monitor.state()))
 }
 
+/// Waits until the server has taken the monitor's ws auth message. Online is proven over REST
+/// first, so without this an event emitted right after `online()` can reach no subscriber.
+pub fn subscribed(server: &TestServer) {
+    assert!(
+        server.wait_ws_subscribed(1, Duration::from_secs(5)),
+        "the monitor's websocket never subscribed"
+    );
+}
+
 /// A port nothing listens on (bound then released).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
