@@ -76,6 +76,23 @@ fn wait_until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
+/// Far below any request or connect timeout used here: a call slower than this waited on I/O.
+const NO_WAIT: Duration = Duration::from_millis(100);
+
+/// Runs `f` `n` times; the fastest and the slowest call.
+fn timed(n: usize, mut f: impl FnMut()) -> (Duration, Duration) {
+    let mut best = Duration::MAX;
+    let mut worst = Duration::ZERO;
+    for _ in 0..n {
+        let start = Instant::now();
+        f();
+        let took = start.elapsed();
+        best = best.min(took);
+        worst = worst.max(took);
+    }
+    (best, worst)
+}
+
 fn path_of(r: &Result<ayon_client::Resolution, ResolveError>) -> String {
     r.as_ref()
         .unwrap_or_else(|e| panic!("{e}"))
@@ -141,35 +158,31 @@ fn kill_the_server_after_warm_up() {
     wait_until("monitor offline", Duration::from_secs(2), || {
         !monitor.is_online()
     });
-    let mut worst = Duration::ZERO;
     for (uri, want) in warm.iter().zip(&online) {
-        let start = Instant::now();
-        let r = oc.resolve_one_blocking(uri);
-        let took = start.elapsed();
-        worst = worst.max(took);
-        let r = r.unwrap_or_else(|e| panic!("{uri}: {e}"));
-        assert_eq!(r.path(), Some(want.as_str()));
-        let stale = *uri != HERO_V1; // latest and hero are moving, past their TTL by now
-
-        assert_eq!(r.source(), Source::Cache { stale }, "{uri}");
+        // Each URI's cost is its best of five calls: a call that waited on the network would be
+        // slow every time, while a test thread descheduled by a busy CI machine is slow once.
+        let (best, worst) = timed(5, || {
+            let r = oc
+                .resolve_one_blocking(uri)
+                .unwrap_or_else(|e| panic!("{uri}: {e}"));
+            assert_eq!(r.path(), Some(want.as_str()));
+            let stale = *uri != HERO_V1; // latest and hero are moving, past their TTL by now
+            assert_eq!(r.source(), Source::Cache { stale }, "{uri}");
+        });
+        eprintln!("offline cache answer for {uri}: best {best:?}, worst {worst:?}");
+        assert!(best < Duration::from_millis(1), "{uri}: {best:?}");
+        assert!(worst < NO_WAIT, "{uri}: a call took {worst:?}");
     }
-    eprintln!("offline cache answers: worst {worst:?}");
-    assert!(
-        worst < Duration::from_millis(1),
-        "each cached answer within 1 ms, worst {worst:?}"
-    );
-    let start = Instant::now();
-    let e = oc.resolve_one_blocking(NEVER_SEEN).expect_err("never seen");
-    assert!(
-        matches!(&e, ResolveError::Offline { uri } if uri == NEVER_SEEN),
-        "{e}"
-    );
-    assert!(e.to_string().contains(NEVER_SEEN));
-    assert!(
-        start.elapsed() < Duration::from_millis(5),
-        "at once, took {:?}",
-        start.elapsed()
-    );
+    let (best, worst) = timed(3, || {
+        let e = oc.resolve_one_blocking(NEVER_SEEN).expect_err("never seen");
+        assert!(
+            matches!(&e, ResolveError::Offline { uri } if uri == NEVER_SEEN),
+            "{e}"
+        );
+        assert!(e.to_string().contains(NEVER_SEEN));
+    });
+    assert!(best < Duration::from_millis(5), "at once, took {best:?}");
+    assert!(worst < NO_WAIT, "a miss took {worst:?}");
     monitor.shutdown();
 }
 
@@ -199,16 +212,18 @@ fn a_hanging_server_costs_one_timeout_then_answers_come_from_cache() {
         !monitor.is_online(),
         "the failure was reported to the monitor"
     );
-    for _ in 0..20 {
-        let start = Instant::now();
+    let sent = server.request_count("POST /api/resolve");
+    let (best, worst) = timed(20, || {
         let r = oc.resolve_one_blocking(HERO_LATEST).expect("cached");
-        assert!(
-            start.elapsed() < Duration::from_millis(1),
-            "then fast: {:?}",
-            start.elapsed()
-        );
         assert_eq!(r.source(), Source::Cache { stale: true });
-    }
+    });
+    assert!(best < Duration::from_millis(1), "then fast: {best:?}");
+    assert!(worst < NO_WAIT, "a later call took {worst:?}");
+    assert_eq!(
+        server.request_count("POST /api/resolve"),
+        sent,
+        "no request once the monitor knows"
+    );
     server.hang(false);
     monitor.shutdown();
 }

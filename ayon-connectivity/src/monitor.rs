@@ -98,6 +98,13 @@ impl Monitor {
         self.inner.shared.state.subscribe()
     }
 
+    /// Every state change in order, for hosts that log each outage cause (an outage's reason
+    /// moves on, e.g. closed 1012, then refused while the server restarts). A receiver more
+    /// than 256 changes behind gets `Lagged` and skips ahead; it never slows the monitor.
+    pub fn subscribe_transitions(&self) -> broadcast::Receiver<ConnectionState> {
+        self.inner.shared.state.subscribe_transitions()
+    }
+
     /// Server events for the configured topics. A receiver that falls more than the configured
     /// capacity behind gets `Lagged` and skips ahead; it never slows the monitor.
     pub fn subscribe_events(&self) -> broadcast::Receiver<ServerEvent> {

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use parking_lot::Mutex;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 /// Whether the server is reachable right now, as far as the monitor knows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,13 +140,18 @@ const KIND_UNKNOWN: u8 = 0;
 const KIND_ONLINE: u8 = 1;
 const KIND_OFFLINE: u8 = 2;
 
+/// How many transitions a `subscribe_transitions` receiver may fall behind before it lags.
+const TRANSITION_BACKLOG: usize = 256;
+
 /// The state: lock-free reads (an atomic kind plus an `ArcSwap` of the full value), serialised
-/// writes, and a `watch` channel so subscribers see every change without slowing the writer.
+/// writes, a `watch` channel for "the latest state" and a bounded broadcast of every
+/// transition, so neither kind of subscriber slows the writer.
 pub(crate) struct StateCell {
     kind: AtomicU8,
     full: ArcSwap<ConnectionState>,
     write: Mutex<()>,
     tx: watch::Sender<ConnectionState>,
+    transitions: broadcast::Sender<ConnectionState>,
 }
 
 impl StateCell {
@@ -156,6 +161,7 @@ impl StateCell {
             full: ArcSwap::from_pointee(ConnectionState::Unknown),
             write: Mutex::new(()),
             tx: watch::Sender::new(ConnectionState::Unknown),
+            transitions: broadcast::Sender::new(TRANSITION_BACKLOG),
         }
     }
 
@@ -169,6 +175,10 @@ impl StateCell {
 
     pub(crate) fn subscribe(&self) -> watch::Receiver<ConnectionState> {
         self.tx.subscribe()
+    }
+
+    pub(crate) fn subscribe_transitions(&self) -> broadcast::Receiver<ConnectionState> {
+        self.transitions.subscribe()
     }
 
     pub(crate) fn set_online(&self) {
@@ -198,6 +208,7 @@ impl StateCell {
         self.kind.store(new.kind(), Ordering::Release);
         self.full.store(Arc::new(new.clone()));
         // No receiver is fine: state() still reads the cell.
+        let _ = self.transitions.send(new.clone());
         self.tx.send_replace(new);
     }
 }
@@ -233,6 +244,37 @@ mod tests {
         assert!(!rx.has_changed().expect("open"));
         cell.set_online();
         assert!(cell.is_online());
+        assert!(cell.get().is_online());
+    }
+
+    #[test]
+    fn transitions_are_kept_in_order_without_duplicates() {
+        let cell = StateCell::new();
+        let mut rx = cell.subscribe_transitions();
+        cell.set_offline(OfflineReason::ClosedByServer {
+            code: 1012,
+            reason: String::new(),
+        });
+        cell.set_offline(OfflineReason::Refused);
+        cell.set_offline(OfflineReason::Refused);
+        cell.set_offline(OfflineReason::Timeout);
+        cell.set_online();
+        let mut seen = Vec::new();
+        while let Ok(s) = rx.try_recv() {
+            seen.push(s.reason().cloned());
+        }
+        assert_eq!(
+            seen,
+            [
+                Some(OfflineReason::ClosedByServer {
+                    code: 1012,
+                    reason: String::new()
+                }),
+                Some(OfflineReason::Refused),
+                Some(OfflineReason::Timeout),
+                None,
+            ]
+        );
         assert!(cell.get().is_online());
     }
 }

@@ -98,13 +98,13 @@ async fn heartbeats_arrive_at_the_configured_cadence_and_auth_is_never_acknowled
         );
         stamps.push(start.elapsed());
     }
-    let gaps: Vec<Duration> = stamps.windows(2).map(|w| w[1] - w[0]).collect();
-    for gap in gaps {
-        assert!(
-            gap >= Duration::from_millis(120) && gap <= Duration::from_millis(400),
-            "heartbeat gap {gap:?}"
-        );
-    }
+    // The cadence over three gaps, not each gap: a descheduled test thread can see two
+    // heartbeats back to back, but the server's ticks still average the interval (200 ms).
+    let span = stamps[3] - stamps[0];
+    assert!(
+        span >= Duration::from_millis(450) && span <= Duration::from_millis(900),
+        "three heartbeat gaps took {span:?} (stamps {stamps:?})"
+    );
     assert_eq!(server.ws_connection_count(), 1);
     assert_eq!(server.request_count("GET /ws"), 1);
 }

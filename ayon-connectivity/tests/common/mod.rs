@@ -83,6 +83,18 @@ pub fn subscribed(server: &TestServer) {
     );
 }
 
+/// The reason of the first offline state among the transitions received so far. Reading
+/// `state()` instead races the reconnect attempts, which move an outage's reason on.
+pub fn first_offline_reason(
+    transitions: &mut tokio::sync::broadcast::Receiver<ConnectionState>,
+) -> Option<ayon_connectivity::OfflineReason> {
+    let mut seen = Vec::new();
+    while let Ok(s) = transitions.try_recv() {
+        seen.push(s);
+    }
+    seen.iter().find_map(|s| s.reason().cloned())
+}
+
 /// A port nothing listens on (bound then released).
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
