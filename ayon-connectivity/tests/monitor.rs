@@ -113,9 +113,11 @@ fn silent_drop_is_offline_within_the_window_never_earlier() {
     server.silence_ws(true);
     let off = offline(&monitor, window + Duration::from_secs(2));
     let after = off - t0;
-    // The last message came at most one heartbeat before the silence began.
+    // The last message came about one heartbeat before the silence began; three allow for a
+    // server tick delayed by a busy machine, and still fail a monitor that gives up at the
+    // first missed heartbeat.
     assert!(
-        after >= window - HEARTBEAT - Duration::from_millis(10),
+        after >= window - 3 * HEARTBEAT,
         "offline too early: {after:?}"
     );
     assert!(
