@@ -100,7 +100,8 @@ impl Monitor {
 
     /// Every state change in order, for hosts that log each outage cause (an outage's reason
     /// moves on, e.g. closed 1012, then refused while the server restarts). A receiver more
-    /// than 256 changes behind gets `Lagged` and skips ahead; it never slows the monitor.
+    /// than 256 changes behind gets `Lagged` and skips ahead; it never slows the monitor. A
+    /// change is in this stream before `state()` returns it.
     pub fn subscribe_transitions(&self) -> broadcast::Receiver<ConnectionState> {
         self.inner.shared.state.subscribe_transitions()
     }

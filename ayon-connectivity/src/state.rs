@@ -205,10 +205,11 @@ impl StateCell {
             return;
         }
         tracing::debug!(state = %new, "ayon connection state changed");
+        // The transition goes out first, so whoever sees a state in `state()` finds it (and
+        // every earlier one) already in the transitions stream. No receiver is fine.
+        let _ = self.transitions.send(new.clone());
         self.kind.store(new.kind(), Ordering::Release);
         self.full.store(Arc::new(new.clone()));
-        // No receiver is fine: state() still reads the cell.
-        let _ = self.transitions.send(new.clone());
         self.tx.send_replace(new);
     }
 }

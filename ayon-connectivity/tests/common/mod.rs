@@ -83,15 +83,39 @@ pub fn subscribed(server: &TestServer) {
     );
 }
 
-/// The reason of the first offline state among the transitions received so far. Reading
-/// `state()` instead races the reconnect attempts, which move an outage's reason on.
+/// Every transition received until one satisfies `until` (included), waiting at most 5 s.
+/// Reading `state()` instead races the reconnect attempts, which move an outage's reason on.
+pub fn transitions_until(
+    mut rx: tokio::sync::broadcast::Receiver<ConnectionState>,
+    until: fn(&ConnectionState) -> bool,
+) -> Vec<ConnectionState> {
+    let collect = async move {
+        let mut seen = Vec::new();
+        loop {
+            match rx.recv().await {
+                Ok(s) => {
+                    let done = until(&s);
+                    seen.push(s);
+                    if done {
+                        return seen;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => {
+                    panic!("transitions lagged by {n} after {seen:?}")
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return seen,
+            }
+        }
+    };
+    ayon_connectivity::runtime::block_on(collect, Duration::from_secs(5))
+        .expect("transitions within 5 s")
+}
+
+/// The reason of the first offline transition.
 pub fn first_offline_reason(
-    transitions: &mut tokio::sync::broadcast::Receiver<ConnectionState>,
+    rx: tokio::sync::broadcast::Receiver<ConnectionState>,
 ) -> Option<ayon_connectivity::OfflineReason> {
-    let mut seen = Vec::new();
-    while let Ok(s) = transitions.try_recv() {
-        seen.push(s);
-    }
+    let seen = transitions_until(rx, |s| matches!(s, ConnectionState::Offline { .. }));
     seen.iter().find_map(|s| s.reason().cloned())
 }
 
