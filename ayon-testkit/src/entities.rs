@@ -502,6 +502,39 @@ pub(crate) struct Created {
     pub description: String,
 }
 
+/// The 404 the server answers for an unknown parent id.
+fn missing(id: &str) -> (u16, String) {
+    (404, format!("Entity {id} not found"))
+}
+
+/// A string field, or the server's default for it.
+fn string_or(v: &Value, key: &str, default: &str) -> String {
+    string(v, key).unwrap_or_else(|| default.to_owned())
+}
+
+fn folder_mut<'p>(p: &'p mut Project, id: &str) -> Result<&'p mut Folder, (u16, String)> {
+    p.folders
+        .iter_mut()
+        .find(|f| f.id == id)
+        .ok_or_else(|| missing(id))
+}
+
+impl Created {
+    fn new(
+        topic: &'static str,
+        id: String,
+        parent_id: Option<String>,
+        description: String,
+    ) -> Self {
+        Created {
+            topic,
+            id,
+            parent_id,
+            description,
+        }
+    }
+}
+
 /// Adds one entity described by an AYON REST/operations body to a project.
 pub(crate) fn create_in(
     lib: &mut Library,
@@ -521,9 +554,7 @@ pub(crate) fn create_in(
             let parent_id = string(v, "parentId");
             let path = match &parent_id {
                 Some(pid) => {
-                    let parent = p
-                        .folder(pid)
-                        .ok_or_else(|| (404, format!("Entity {pid} not found")))?;
+                    let parent = p.folder(pid).ok_or_else(|| missing(pid))?;
                     format!("{}/{name}", parent.path)
                 }
                 None => name.clone(),
@@ -532,10 +563,10 @@ pub(crate) fn create_in(
                 id: id.clone(),
                 name: name.clone(),
                 path,
-                folder_type: string(v, "folderType").unwrap_or_else(|| "Folder".into()),
+                folder_type: string_or(v, "folderType", "Folder"),
                 parent_id: parent_id.clone(),
                 label: string(v, "label"),
-                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                status: string_or(v, "status", "Not ready"),
                 attrib: obj(v, "attrib"),
                 data: obj(v, "data"),
                 active: true,
@@ -544,26 +575,22 @@ pub(crate) fn create_in(
                 updated_at: now,
                 ..Folder::default()
             });
-            Ok(Created {
-                topic: "entity.folder.created",
+            Ok(Created::new(
+                "entity.folder.created",
                 id,
                 parent_id,
-                description: format!("Folder {name} created"),
-            })
+                format!("Folder {name} created"),
+            ))
         }
         "tasks" => {
             let name = need("name")?;
             let folder_id = need("folderId")?;
-            let f = p
-                .folders
-                .iter_mut()
-                .find(|f| f.id == folder_id)
-                .ok_or_else(|| (404, format!("Entity {folder_id} not found")))?;
+            let f = folder_mut(p, &folder_id)?;
             f.tasks.push(Task {
                 id: id.clone(),
                 name: name.clone(),
-                task_type: string(v, "taskType").unwrap_or_else(|| "Generic".into()),
-                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                task_type: string_or(v, "taskType", "Generic"),
+                status: string_or(v, "status", "Not ready"),
                 attrib: obj(v, "attrib"),
                 data: obj(v, "data"),
                 active: true,
@@ -571,22 +598,18 @@ pub(crate) fn create_in(
                 updated_at: now,
                 ..Task::default()
             });
-            Ok(Created {
-                topic: "entity.task.created",
+            Ok(Created::new(
+                "entity.task.created",
                 id,
-                parent_id: Some(folder_id),
-                description: format!("Task {name} created"),
-            })
+                Some(folder_id),
+                format!("Task {name} created"),
+            ))
         }
         "products" => {
             let name = need("name")?;
             let folder_id = need("folderId")?;
-            let f = p
-                .folders
-                .iter_mut()
-                .find(|f| f.id == folder_id)
-                .ok_or_else(|| (404, format!("Entity {folder_id} not found")))?;
-            let ptype = string(v, "productType").unwrap_or_else(|| "usd".into());
+            let f = folder_mut(p, &folder_id)?;
+            let ptype = string_or(v, "productType", "usd");
             f.products.push(Product {
                 id: id.clone(),
                 name: name.clone(),
@@ -594,7 +617,7 @@ pub(crate) fn create_in(
                     string(v, "productBaseType").unwrap_or_else(|| ptype.clone()),
                 ),
                 product_type: ptype,
-                status: string(v, "status").unwrap_or_else(|| "Not ready".into()),
+                status: string_or(v, "status", "Not ready"),
                 attrib: obj(v, "attrib"),
                 data: obj(v, "data"),
                 active: true,
@@ -602,12 +625,12 @@ pub(crate) fn create_in(
                 updated_at: now,
                 ..Product::default()
             });
-            Ok(Created {
-                topic: "entity.product.created",
+            Ok(Created::new(
+                "entity.product.created",
                 id,
-                parent_id: Some(folder_id),
-                description: format!("Product {name} created"),
-            })
+                Some(folder_id),
+                format!("Product {name} created"),
+            ))
         }
         "versions" => {
             let number = v
@@ -620,7 +643,7 @@ pub(crate) fn create_in(
                 .iter_mut()
                 .flat_map(|f| f.products.iter_mut())
                 .find(|pr| pr.id == product_id)
-                .ok_or_else(|| (404, format!("Entity {product_id} not found")))?;
+                .ok_or_else(|| missing(&product_id))?;
             let number =
                 i32::try_from(number).map_err(|_| (400, "version out of range".to_owned()))?;
             if pr.versions.iter().any(|x| x.version == number) {
@@ -629,8 +652,8 @@ pub(crate) fn create_in(
             let version = Version {
                 id: id.clone(),
                 version: number,
-                author: string(v, "author").unwrap_or_else(|| "admin".into()),
-                status: string(v, "status").unwrap_or_else(|| "Pending review".into()),
+                author: string_or(v, "author", "admin"),
+                status: string_or(v, "status", "Pending review"),
                 attrib: obj(v, "attrib"),
                 data: obj(v, "data"),
                 active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
@@ -641,12 +664,12 @@ pub(crate) fn create_in(
             };
             let description = format!("Version {} created", version.name());
             pr.versions.push(version);
-            Ok(Created {
-                topic: "entity.version.created",
+            Ok(Created::new(
+                "entity.version.created",
                 id,
-                parent_id: Some(product_id),
+                Some(product_id),
                 description,
-            })
+            ))
         }
         "representations" => {
             let name = need("name")?;
@@ -657,7 +680,7 @@ pub(crate) fn create_in(
                 .flat_map(|f| f.products.iter_mut())
                 .flat_map(|pr| pr.versions.iter_mut())
                 .find(|x| x.id == version_id)
-                .ok_or_else(|| (404, format!("Entity {version_id} not found")))?;
+                .ok_or_else(|| missing(&version_id))?;
             let files: Vec<RepresentationFile> = v
                 .get("files")
                 .cloned()
@@ -668,7 +691,7 @@ pub(crate) fn create_in(
             ver.representations.push(Representation {
                 id: id.clone(),
                 name: name.clone(),
-                status: string(v, "status").unwrap_or_else(|| "Omitted".into()),
+                status: string_or(v, "status", "Omitted"),
                 attrib: obj(v, "attrib"),
                 data: obj(v, "data"),
                 files,
@@ -677,12 +700,12 @@ pub(crate) fn create_in(
                 updated_at: now,
                 ..Representation::default()
             });
-            Ok(Created {
-                topic: "entity.representation.created",
+            Ok(Created::new(
+                "entity.representation.created",
                 id,
-                parent_id: Some(version_id),
-                description: format!("Representation {name} created"),
-            })
+                Some(version_id),
+                format!("Representation {name} created"),
+            ))
         }
         _ => Err((404, String::new())),
     }

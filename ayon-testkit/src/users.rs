@@ -27,6 +27,21 @@ fn is_service_key(key: &str) -> bool {
     key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
+/// The caller's credential checked, then the JSON body (`null` when it is not JSON: the
+/// handlers then answer as the server does for a missing field).
+async fn authenticated_body(
+    shared: &Shared,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Value, Response> {
+    authenticate(shared, headers).await?;
+    Ok(serde_json::from_slice(body).unwrap_or(Value::Null))
+}
+
+fn user_not_found(name: &str) -> Response {
+    error(404, format!("User {name} not found"))
+}
+
 /// `PUT /api/users/{name}`: creates or replaces a user; `apiKey` makes it a service user.
 pub(crate) async fn put_user(
     State(shared): State<Arc<Shared>>,
@@ -77,13 +92,13 @@ pub(crate) async fn patch_user(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&shared, &headers).await {
-        return r;
-    }
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let v = match authenticated_body(&shared, &headers, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let mut auth = shared.auth.lock();
     let Some(user) = auth.users.get_mut(&name) else {
-        return error(404, format!("User {name} not found"));
+        return user_not_found(&name);
     };
     if let Some(Value::Array(_)) = v.pointer("/data/apiKeys") {
         user.personal_keys.get_or_insert_with(Vec::new);
@@ -113,7 +128,7 @@ pub(crate) async fn list_keys(
     }
     let auth = shared.auth.lock();
     let Some(user) = auth.users.get(&name) else {
-        return error(404, format!("User {name} not found"));
+        return user_not_found(&name);
     };
     match &user.personal_keys {
         None => none_bug(),
@@ -136,10 +151,10 @@ pub(crate) async fn add_key(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = authenticate(&shared, &headers).await {
-        return r;
-    }
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let v = match authenticated_body(&shared, &headers, &body).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
     let Some(key) = v.get("key").and_then(Value::as_str).map(str::to_owned) else {
         return crate::routes::missing_body_field(
             "POST",
@@ -149,7 +164,7 @@ pub(crate) async fn add_key(
     };
     let mut auth = shared.auth.lock();
     let Some(user) = auth.users.get_mut(&name) else {
-        return error(404, format!("User {name} not found"));
+        return user_not_found(&name);
     };
     let Some(keys) = user.personal_keys.as_mut() else {
         return none_bug();
