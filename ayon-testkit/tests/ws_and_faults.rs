@@ -62,6 +62,17 @@ async fn next_json(ws: &mut Ws, within: Duration) -> Result<Value, String> {
     }
 }
 
+/// A socket authorised with the session token, past its first heartbeat (so no event can be
+/// sent before the server took the auth message).
+async fn subscriber(server: &TestServer, subscribe: Value, project: Option<&str>) -> Ws {
+    let mut ws = connect(server).await;
+    auth(&mut ws, &server.session_token(), subscribe, project).await;
+    next_topic(&mut ws, "heartbeat", Duration::from_secs(2))
+        .await
+        .expect("authorised");
+    ws
+}
+
 async fn next_topic(ws: &mut Ws, topic: &str, within: Duration) -> Result<Value, String> {
     let deadline = Instant::now() + within;
     loop {
@@ -159,30 +170,9 @@ async fn api_key_works_on_ws_only_after_one_rest_call() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_follow_prefix_subscriptions_and_the_project_filter() {
     let server = fast_server();
-    let mut versions = connect(&server).await;
-    auth(
-        &mut versions,
-        &server.session_token(),
-        json!(["entity.version"]),
-        Some("demo_offline"),
-    )
-    .await;
-    let mut other_project = connect(&server).await;
-    auth(
-        &mut other_project,
-        &server.session_token(),
-        json!(["*"]),
-        Some("elsewhere"),
-    )
-    .await;
-    let mut star = connect(&server).await;
-    auth(&mut star, &server.session_token(), json!(["*"]), None).await;
-    // Wait for each to be authorised (first heartbeat), so no event is sent before auth.
-    for ws in [&mut versions, &mut other_project, &mut star] {
-        next_topic(ws, "heartbeat", Duration::from_secs(2))
-            .await
-            .expect("authorised");
-    }
+    let mut versions = subscriber(&server, json!(["entity.version"]), Some("demo_offline")).await;
+    let mut other_project = subscriber(&server, json!(["*"]), Some("elsewhere")).await;
+    let mut star = subscriber(&server, json!(["*"]), None).await;
     let n = server
         .publish_version(
             "demo_offline",
@@ -263,11 +253,7 @@ async fn events_follow_prefix_subscriptions_and_the_project_filter() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_closes_1012_refuses_then_hangs_then_serves() {
     let server = fast_server();
-    let mut ws = connect(&server).await;
-    auth(&mut ws, &server.session_token(), json!([]), None).await;
-    next_topic(&mut ws, "heartbeat", Duration::from_secs(2))
-        .await
-        .expect("authorised");
+    let mut ws = subscriber(&server, json!([]), None).await;
     let url = server.url();
     let s2 = server.clone();
     tokio::task::spawn_blocking(move || s2.restart())
@@ -327,21 +313,14 @@ async fn restart_closes_1012_refuses_then_hangs_then_serves() {
         .expect("info");
     assert_eq!(r.status(), 200);
     // The same token works again on a new socket.
-    let mut again = connect(&server).await;
-    auth(&mut again, &server.session_token(), json!(["*"]), None).await;
-    next_topic(&mut again, "heartbeat", Duration::from_secs(2))
-        .await
-        .expect("re-authorised");
+    // `subscriber` fails unless the socket is authorised (a first heartbeat arrives).
+    subscriber(&server, json!(["*"]), None).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn crash_drops_sockets_without_close_frame_then_hangs_then_serves() {
     let server = fast_server();
-    let mut ws = connect(&server).await;
-    auth(&mut ws, &server.session_token(), json!([]), None).await;
-    next_topic(&mut ws, "heartbeat", Duration::from_secs(2))
-        .await
-        .expect("authorised");
+    let mut ws = subscriber(&server, json!([]), None).await;
     server.crash();
     let got = next_json(&mut ws, Duration::from_secs(1)).await;
     assert!(
@@ -436,11 +415,7 @@ fn stop_refuses_and_hang_latency_fail_next_work_from_plain_threads() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silence_ws_stops_heartbeats_without_closing() {
     let server = fast_server();
-    let mut ws = connect(&server).await;
-    auth(&mut ws, &server.session_token(), json!(["*"]), None).await;
-    next_topic(&mut ws, "heartbeat", Duration::from_secs(2))
-        .await
-        .expect("authorised");
+    let mut ws = subscriber(&server, json!(["*"]), None).await;
     server.silence_ws(true);
     // Drain one possibly in-flight heartbeat, then expect silence, not a close.
     let _ = next_json(&mut ws, Duration::from_millis(50)).await;

@@ -23,8 +23,9 @@ const VERSIONS: &str = "query V($projectName: String!, $productIds: [String!], $
   project(name: $projectName) { versions(productIds: $productIds, latestOnly: $latestOnly, heroOnly: $heroOnly, heroOrLatestOnly: $heroOrLatestOnly, first: 300) {
     edges { node { name version active } } pageInfo { endCursor hasNextPage } } } }";
 
-fn version_names(body: &Value) -> Vec<String> {
-    body["data"]["project"]["versions"]["edges"]
+/// The `name` of each node of the project's `connection` (`versions`, `folders`, ...).
+fn node_names(body: &Value, connection: &str) -> Vec<String> {
+    body["data"]["project"][connection]["edges"]
         .as_array()
         .map(|edges| {
             edges
@@ -59,17 +60,20 @@ async fn latest_only_ignores_active_and_hero_only_keeps_negative_versions() {
         json!({"query": VERSIONS, "variables": v})
     };
     let (_, latest) = execute(Arc::clone(&lib), vars(json!({"latestOnly": true}))).await;
-    assert_eq!(version_names(&latest), ["v003"]);
+    assert_eq!(node_names(&latest, "versions"), ["v003"]);
     assert_eq!(
         latest["data"]["project"]["versions"]["edges"][0]["node"]["active"],
         false
     );
     let (_, hero) = execute(Arc::clone(&lib), vars(json!({"heroOnly": true}))).await;
-    assert_eq!(version_names(&hero), ["HERO"]);
+    assert_eq!(node_names(&hero, "versions"), ["HERO"]);
     let (_, both) = execute(Arc::clone(&lib), vars(json!({"heroOrLatestOnly": true}))).await;
-    assert_eq!(version_names(&both), ["v003", "HERO"]);
+    assert_eq!(node_names(&both, "versions"), ["v003", "HERO"]);
     let (_, all) = execute(lib, vars(json!({}))).await;
-    assert_eq!(version_names(&all), ["v001", "v002", "v003", "HERO"]);
+    assert_eq!(
+        node_names(&all, "versions"),
+        ["v001", "v002", "v003", "HERO"]
+    );
 }
 
 #[tokio::test]
@@ -174,17 +178,7 @@ async fn folder_flag_filters_and_root_parent() {
         "query F($parents: [String!], $p: Boolean, $c: Boolean) { project(name: \"demo_offline\") {
         folders(parentIds: $parents, hasProducts: $p, hasChildren: $c, first: 300) {
           edges { node { name hasChildren hasProducts hasTasks } } } } }";
-    let names = |body: &Value| -> Vec<String> {
-        body["data"]["project"]["folders"]["edges"]
-            .as_array()
-            .map(|edges| {
-                edges
-                    .iter()
-                    .map(|e| e["node"]["name"].as_str().unwrap_or("?").to_owned())
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
+    let names = |body: &Value| node_names(body, "folders");
     let top = run(query, json!({"parents": ["root"]})).await;
     assert_eq!(names(&top), ["assets", "shots"]);
     assert_eq!(
