@@ -87,6 +87,38 @@ impl Answer {
     }
 }
 
+/// One request as the client sends it; cloned for each retry.
+#[derive(Clone)]
+struct Exchange<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, &'a str)],
+    body: Option<Vec<u8>>,
+    site: SiteHeader,
+}
+
+impl<'a> Exchange<'a> {
+    fn get(path: &'a str, query: &'a [(&'a str, &'a str)], site: SiteHeader) -> Self {
+        Exchange {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            site,
+        }
+    }
+
+    fn post(path: &'a str, body: Vec<u8>, site: SiteHeader) -> Self {
+        Exchange {
+            method: Method::POST,
+            path,
+            query: &[],
+            body: Some(body),
+            site,
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum SiteHeader {
     /// Send the site id (when configured and not refused).
@@ -431,11 +463,7 @@ impl Inner {
             .map_err(|e| ClientError::Runtime(e.to_string()))?;
         let answer = self
             .send_once(
-                Method::POST,
-                "/api/auth/login",
-                &[],
-                Some(body),
-                SiteHeader::Send,
+                Exchange::post("/api/auth/login", body, SiteHeader::Send),
                 None,
             )
             .await?;
@@ -476,22 +504,18 @@ impl Inner {
     /// One HTTP exchange, no retry.
     async fn send_once(
         &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Vec<u8>>,
-        site: SiteHeader,
+        ex: Exchange<'_>,
         token: Option<&str>,
     ) -> Result<Answer, ClientError> {
         let http = self.http()?;
-        let url = format!("{}{}", self.config.server_url, path);
+        let url = format!("{}{}", self.config.server_url, ex.path);
         let mut req = http
-            .request(method, &url)
-            .headers(self.headers(site, token));
-        if !query.is_empty() {
-            req = req.query(query);
+            .request(ex.method, &url)
+            .headers(self.headers(ex.site, token));
+        if !ex.query.is_empty() {
+            req = req.query(ex.query);
         }
-        if let Some(b) = body {
+        if let Some(b) = ex.body {
             req = req
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(b);
@@ -517,30 +541,14 @@ impl Inner {
 
     /// A request with the credential: 401 marks the credential dead (one `Auth` error, no more
     /// requests), 503 is retried with the configured backoff and jitter.
-    async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        body: Option<Vec<u8>>,
-        site: SiteHeader,
-    ) -> Result<Answer, ClientError> {
+    async fn send(&self, ex: Exchange<'_>) -> Result<Answer, ClientError> {
         if let Some(d) = self.auth_failure.read().clone() {
             return Err(self.auth_error(d));
         }
         let token = self.login_token().await?;
         let mut delays = self.config.retry.delays();
         loop {
-            let answer = self
-                .send_once(
-                    method.clone(),
-                    path,
-                    query,
-                    body.clone(),
-                    site,
-                    token.as_deref(),
-                )
-                .await?;
+            let answer = self.send_once(ex.clone(), token.as_deref()).await?;
             match answer.status {
                 401 => {
                     let d = answer.detail();
@@ -550,7 +558,7 @@ impl Inner {
                 }
                 503 => match delays.next() {
                     Some(delay) => {
-                        tracing::debug!(target: "ayon_client", ?delay, path, "server busy (503), retrying");
+                        tracing::debug!(target: "ayon_client", ?delay, path = ex.path, "server busy (503), retrying");
                         tokio::time::sleep(delay).await;
                     }
                     None => return Ok(answer),
@@ -563,7 +571,7 @@ impl Inner {
     async fn info(&self) -> Result<ServerInfo, ClientError> {
         let route = "GET /api/info";
         let answer = self
-            .send(Method::GET, "/api/info", &[], None, SiteHeader::Send)
+            .send(Exchange::get("/api/info", &[], SiteHeader::Send))
             .await?;
         if answer.status != 200 {
             return Err(self.http_error(route, &answer));
@@ -644,25 +652,14 @@ impl Inner {
         }
         let path = format!("/api/projects/{project}/siteRoots");
         let platform = self.config.platform.as_str();
+        let query = [("platform", platform)];
         let mut answer = self
-            .send(
-                Method::GET,
-                &path,
-                &[("platform", platform)],
-                None,
-                SiteHeader::Send,
-            )
+            .send(Exchange::get(&path, &query, SiteHeader::Send))
             .await?;
         if is_site_not_found(&answer) {
             // Not reached in practice (the platform param covers unknown sites), kept for safety.
             answer = self
-                .send(
-                    Method::GET,
-                    &path,
-                    &[("platform", platform)],
-                    None,
-                    SiteHeader::Omit,
-                )
+                .send(Exchange::get(&path, &query, SiteHeader::Omit))
                 .await?;
         }
         if answer.status != 200 {
@@ -702,7 +699,7 @@ impl Inner {
             uris,
         })
         .map_err(|e| ClientError::Runtime(e.to_string()))?;
-        let post = |site| self.send(Method::POST, "/api/resolve", &[], Some(body.clone()), site);
+        let post = |site| self.send(Exchange::post("/api/resolve", body.clone(), site));
         let mut answer = post(SiteHeader::Send).await?;
         if is_site_not_found(&answer) {
             tracing::info!(target: "ayon_client", site = ?self.config.site_id, "site not registered; registering it");
