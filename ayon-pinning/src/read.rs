@@ -90,9 +90,12 @@ fn run<'de, R: serde_json::de::Read<'de>>(
         found_data: false,
         failure: None,
     };
-    let result = TopSeed(&mut state)
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
+    let result = ObjectSeed {
+        st: &mut state,
+        level: Level::Top,
+    }
+    .deserialize(&mut de)
+    .and_then(|()| de.end());
     match result {
         Ok(()) if state.found_data => {
             let mut entries = state.entries;
@@ -174,19 +177,35 @@ macro_rules! refuse_containers {
     };
 }
 
-struct TopSeed<'s, 'r>(&'s mut State<'r>);
+/// The two objects a pinning file nests: the top level, and the data object in it. Anything
+/// other than an object at either place is recorded as `Failure::NotAnObject` and stops the
+/// parse.
+#[derive(Clone, Copy)]
+enum Level {
+    Top,
+    Data,
+}
 
-impl TopSeed<'_, '_> {
+struct ObjectSeed<'s, 'r> {
+    st: &'s mut State<'r>,
+    level: Level,
+}
+
+impl ObjectSeed<'_, '_> {
     fn not_object<E: de::Error>(self, found: &'static str) -> E {
-        self.0.failure = Some(Failure::NotAnObject {
-            what: "the top level",
-            found,
-        });
-        E::custom(format_args!("the top level is {found}, not an object"))
+        let what = match self.level {
+            Level::Top => "the top level",
+            Level::Data => DATA_KEY,
+        };
+        self.st.failure = Some(Failure::NotAnObject { what, found });
+        match self.level {
+            Level::Top => E::custom(format_args!("the top level is {found}, not an object")),
+            Level::Data => E::custom(format_args!("`{DATA_KEY}` is {found}, not an object")),
+        }
     }
 }
 
-impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
+impl<'de> DeserializeSeed<'de> for ObjectSeed<'_, '_> {
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -194,23 +213,21 @@ impl<'de> DeserializeSeed<'de> for TopSeed<'_, '_> {
     }
 }
 
-impl<'de> Visitor<'de> for TopSeed<'_, '_> {
+impl<'de> Visitor<'de> for ObjectSeed<'_, '_> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
+        f.write_str(match self.level {
+            Level::Top => "a JSON object",
+            Level::Data => "an object of identifier -> path",
+        })
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(key) = map.next_key::<String>()? {
-            if key == DATA_KEY {
-                map.next_value_seed(DataSeed(&mut *self.0))?;
-                self.0.found_data = true;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        match self.level {
+            Level::Top => top_entries(self.st, map),
+            Level::Data => data_entries(self.st, map),
         }
-        Ok(())
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
@@ -227,86 +244,61 @@ impl<'de> Visitor<'de> for TopSeed<'_, '_> {
     );
 }
 
-struct DataSeed<'s, 'r>(&'s mut State<'r>);
-
-impl DataSeed<'_, '_> {
-    fn not_object<E: de::Error>(self, found: &'static str) -> E {
-        self.0.failure = Some(Failure::NotAnObject {
-            what: DATA_KEY,
-            found,
-        });
-        E::custom(format_args!("`{DATA_KEY}` is {found}, not an object"))
-    }
-}
-
-impl<'de> DeserializeSeed<'de> for DataSeed<'_, '_> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DataSeed<'_, '_> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an object of identifier -> path")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.0;
-        let roots = st.roots;
-        loop {
-            let key_start = st.entries.mark();
-            let key = map.next_key_seed(KeySeed {
-                roots,
-                out: st.entries.text_mut(),
-                failure: &mut st.failure,
+/// The top level: only the data object is read; every other key is skipped unparsed.
+fn top_entries<'de, A: MapAccess<'de>>(st: &mut State<'_>, mut map: A) -> Result<(), A::Error> {
+    while let Some(key) = map.next_key::<String>()? {
+        if key == DATA_KEY {
+            map.next_value_seed(ObjectSeed {
+                st: &mut *st,
+                level: Level::Data,
             })?;
-            match key {
-                None => break,
-                Some(Key::EntryScene) => {
-                    let mut scene = String::new();
-                    map.next_value_seed(ValueSeed {
-                        roots,
-                        out: &mut scene,
-                        failure: &mut st.failure,
-                        entry: Name::Raw(ENTRY_SCENE_KEY),
-                    })?;
-                    st.entry_scene = Some(scene);
-                }
-                Some(Key::Entry { raw }) => {
-                    let key_end = st.entries.mark();
-                    let entry = match &raw {
-                        Some(raw) => Name::Raw(raw),
-                        None => Name::Arena(key_start, key_end),
-                    };
-                    map.next_value_seed(ValueSeed {
-                        roots,
-                        out: st.entries.text_mut(),
-                        failure: &mut st.failure,
-                        entry,
-                    })?;
-                    st.entries.commit(key_start, key_end);
-                }
+            st.found_data = true;
+        } else {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(())
+}
+
+/// The data object: identifiers expanded into the arena as they stream past.
+fn data_entries<'de, A: MapAccess<'de>>(st: &mut State<'_>, mut map: A) -> Result<(), A::Error> {
+    let roots = st.roots;
+    loop {
+        let key_start = st.entries.mark();
+        let key = map.next_key_seed(KeySeed {
+            roots,
+            out: st.entries.text_mut(),
+            failure: &mut st.failure,
+        })?;
+        match key {
+            None => break,
+            Some(Key::EntryScene) => {
+                let mut scene = String::new();
+                map.next_value_seed(ValueSeed {
+                    roots,
+                    out: &mut scene,
+                    failure: &mut st.failure,
+                    entry: Name::Raw(ENTRY_SCENE_KEY),
+                })?;
+                st.entry_scene = Some(scene);
+            }
+            Some(Key::Entry { raw }) => {
+                let key_end = st.entries.mark();
+                let entry = match &raw {
+                    Some(raw) => Name::Raw(raw),
+                    None => Name::Arena(key_start, key_end),
+                };
+                map.next_value_seed(ValueSeed {
+                    roots,
+                    out: st.entries.text_mut(),
+                    failure: &mut st.failure,
+                    entry,
+                })?;
+                st.entries.commit(key_start, key_end);
             }
         }
-        Ok(())
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        Err(self.not_object("an array"))
-    }
-
-    refuse!(not_object;
-        visit_bool(bool) => "a boolean",
-        visit_i64(i64) => "a number",
-        visit_u64(u64) => "a number",
-        visit_f64(f64) => "a number",
-        visit_str(&str) => "a string",
-        visit_unit() => "null",
-    );
+    Ok(())
 }
 
 /// A key of the data object: the entry-scene key, or an identifier whose expansion was

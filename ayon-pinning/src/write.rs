@@ -12,17 +12,13 @@ use crate::roots::Roots;
 use crate::template::{strip, strip_order};
 use crate::{DATA_KEY, ENTRY_SCENE_KEY};
 
-pub(crate) fn write<I, K, V>(
+/// [`PinningFile::write`](crate::PinningFile::write), behind the public signature.
+pub(crate) fn write(
     path: &Path,
-    entries: I,
+    entries: impl IntoIterator<Item = (impl AsRef<str>, impl AsRef<str>)>,
     entry_scene: Option<&str>,
     roots: &Roots,
-) -> Result<(), PinningError>
-where
-    I: IntoIterator<Item = (K, V)>,
-    K: AsRef<str>,
-    V: AsRef<str>,
-{
+) -> Result<(), PinningError> {
     let order = strip_order(roots);
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
