@@ -76,15 +76,22 @@ pub struct CheckArgs {
     pub roots: RootsArg,
 }
 
-/// `ayon pin write`.
+/// Where a writing subcommand puts the file, and for which scene.
 #[derive(Debug, Args)]
-pub struct WriteArgs {
+pub struct OutputArgs {
     /// The file to write (replaced atomically if it exists).
     #[arg(long, value_name = "FILE")]
     pub out: PathBuf,
     /// The scene the file is for (stored as `ayon_pinning_data_entry_scene`).
     #[arg(long, value_name = "S")]
     pub entry_scene: Option<String>,
+}
+
+/// `ayon pin write`.
+#[derive(Debug, Args)]
+pub struct WriteArgs {
+    #[command(flatten)]
+    pub output: OutputArgs,
     #[command(flatten)]
     pub roots: RootsArg,
     /// Entries as `IDENTIFIER=PATH`, split at the LAST `=` (AYON URIs hold `=` themselves, so
@@ -96,12 +103,8 @@ pub struct WriteArgs {
 /// `ayon pin from-uris`.
 #[derive(Debug, Args)]
 pub struct FromUrisArgs {
-    /// The file to write (replaced atomically if it exists).
-    #[arg(long, value_name = "FILE")]
-    pub out: PathBuf,
-    /// The scene the file is for (stored as `ayon_pinning_data_entry_scene`).
-    #[arg(long, value_name = "S")]
-    pub entry_scene: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
     /// Roots to make the paths rootless with. Default: the environment, else the site roots
     /// the server gives each URI's project.
     #[command(flatten)]
@@ -265,28 +268,20 @@ fn write(globals: &Globals, args: WriteArgs) -> ExitCode {
     } else {
         format!("{ROOTS_ENV}/{LEGACY_ROOTS_ENV}")
     };
-    write_and_report(
-        globals,
-        "write",
-        &args.out,
-        &entries,
-        args.entry_scene.as_deref(),
-        &roots,
-        &origin,
-    )
+    write_and_report(globals, "write", &args.output, &entries, &roots, &origin)
 }
 
 /// Writes the file and prints the one-line summary both writing subcommands share.
 fn write_and_report(
     globals: &Globals,
     what: &str,
-    out: &Path,
+    output: &OutputArgs,
     entries: &[(&str, &str)],
-    entry_scene: Option<&str>,
     roots: &Roots,
     roots_origin: &str,
 ) -> ExitCode {
-    match write_file(out, entries, entry_scene, roots) {
+    let out = output.out.as_path();
+    match write_file(out, entries, output.entry_scene.as_deref(), roots) {
         Ok(()) => {
             if globals.json {
                 println!(
@@ -341,15 +336,7 @@ fn from_uris(globals: &Globals, args: FromUrisArgs) -> ExitCode {
     } else {
         "the environment or the server's site roots"
     };
-    write_and_report(
-        globals,
-        "from-uris",
-        &args.out,
-        &entries,
-        args.entry_scene.as_deref(),
-        &roots,
-        origin,
-    )
+    write_and_report(globals, "from-uris", &args.output, &entries, &roots, origin)
 }
 
 fn report_unpinned(globals: &Globals, uri: &str, error: &str) {
