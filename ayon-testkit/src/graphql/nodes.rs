@@ -447,6 +447,60 @@ impl ProjectNode {
     }
 }
 
+/// `#[Object] impl $node { ... }` plus the fields every entity node answers the same way
+/// from its record (`self` itself, or `self.$record`): id, projectName, active, status,
+/// tags, allAttrib and ownAttrib, data, createdAt and updatedAt.
+macro_rules! entity_object {
+    ($node:ident, [$($record:ident)?]; $($rest:tt)*) => {
+        #[Object]
+        impl $node {
+            async fn id(&self) -> &str {
+                &self$(.$record)?.id
+            }
+
+            async fn project_name(&self) -> &str {
+                &self.project_name
+            }
+
+            async fn active(&self) -> bool {
+                self$(.$record)?.active
+            }
+
+            async fn status(&self) -> &str {
+                &self$(.$record)?.status
+            }
+
+            async fn tags(&self) -> &[String] {
+                &self$(.$record)?.tags
+            }
+
+            /// Attributes as a JSON string.
+            async fn all_attrib(&self) -> String {
+                attrib_text(&self$(.$record)?.attrib)
+            }
+
+            async fn own_attrib(&self) -> Vec<String> {
+                own_attrib(&self$(.$record)?.attrib)
+            }
+
+            /// Data as a JSON string; null when empty.
+            async fn data(&self) -> Option<String> {
+                data_text(&self$(.$record)?.data)
+            }
+
+            async fn created_at(&self) -> &str {
+                &self$(.$record)?.created_at
+            }
+
+            async fn updated_at(&self) -> &str {
+                &self$(.$record)?.updated_at
+            }
+
+            $($rest)*
+        }
+    };
+}
+
 /// A folder (copied out of the library without its tasks and products).
 pub(crate) struct FolderNode {
     id: String,
@@ -492,11 +546,8 @@ impl FolderNode {
     }
 }
 
-#[Object]
-impl FolderNode {
-    async fn id(&self) -> &str {
-        &self.id
-    }
+entity_object! {
+    FolderNode, [];
 
     async fn name(&self) -> &str {
         &self.name
@@ -526,35 +577,12 @@ impl FolderNode {
         names
     }
 
-    async fn project_name(&self) -> &str {
-        &self.project_name
-    }
 
-    async fn active(&self) -> bool {
-        self.active
-    }
 
-    async fn status(&self) -> &str {
-        &self.status
-    }
 
-    async fn tags(&self) -> &[String] {
-        &self.tags
-    }
 
-    /// Attributes as a JSON string.
-    async fn all_attrib(&self) -> String {
-        attrib_text(&self.attrib)
-    }
 
-    async fn own_attrib(&self) -> Vec<String> {
-        own_attrib(&self.attrib)
-    }
 
-    /// Data as a JSON string; null when empty.
-    async fn data(&self) -> Option<String> {
-        data_text(&self.data)
-    }
 
     async fn thumbnail_id(&self) -> Option<String> {
         None
@@ -570,14 +598,6 @@ impl FolderNode {
 
     async fn has_tasks(&self) -> bool {
         self.has_tasks
-    }
-
-    async fn created_at(&self) -> &str {
-        &self.created_at
-    }
-
-    async fn updated_at(&self) -> &str {
-        &self.updated_at
     }
 }
 
@@ -620,11 +640,8 @@ impl ProductNode {
     }
 }
 
-#[Object]
-impl ProductNode {
-    async fn id(&self) -> &str {
-        &self.id
-    }
+entity_object! {
+    ProductNode, [];
 
     async fn name(&self) -> &str {
         &self.name
@@ -645,41 +662,14 @@ impl ProductNode {
             .unwrap_or(&self.product_type)
     }
 
-    async fn project_name(&self) -> &str {
-        &self.project_name
-    }
 
-    async fn active(&self) -> bool {
-        self.active
-    }
 
-    async fn status(&self) -> &str {
-        &self.status
-    }
 
-    async fn tags(&self) -> &[String] {
-        &self.tags
-    }
 
-    async fn all_attrib(&self) -> String {
-        attrib_text(&self.attrib)
-    }
 
-    async fn own_attrib(&self) -> Vec<String> {
-        own_attrib(&self.attrib)
-    }
 
-    async fn data(&self) -> Option<String> {
-        data_text(&self.data)
-    }
 
-    async fn created_at(&self) -> &str {
-        &self.created_at
-    }
 
-    async fn updated_at(&self) -> &str {
-        &self.updated_at
-    }
 
     /// The parent folder.
     async fn folder(&self) -> async_graphql::Result<FolderNode> {
@@ -729,11 +719,8 @@ impl VersionNode {
     }
 }
 
-#[Object]
-impl VersionNode {
-    async fn id(&self) -> &str {
-        &self.version.id
-    }
+entity_object! {
+    VersionNode, [version];
 
     async fn version(&self) -> i32 {
         self.version.version
@@ -756,45 +743,18 @@ impl VersionNode {
         &self.version.author
     }
 
-    async fn project_name(&self) -> &str {
-        &self.project_name
-    }
 
-    async fn active(&self) -> bool {
-        self.version.active
-    }
 
-    async fn status(&self) -> &str {
-        &self.version.status
-    }
 
-    async fn tags(&self) -> &[String] {
-        &self.version.tags
-    }
 
-    async fn all_attrib(&self) -> String {
-        attrib_text(&self.version.attrib)
-    }
 
-    async fn own_attrib(&self) -> Vec<String> {
-        own_attrib(&self.version.attrib)
-    }
 
-    async fn data(&self) -> Option<String> {
-        data_text(&self.version.data)
-    }
 
     async fn thumbnail_id(&self) -> Option<&str> {
         self.version.thumbnail_id.as_deref()
     }
 
-    async fn created_at(&self) -> &str {
-        &self.version.created_at
-    }
 
-    async fn updated_at(&self) -> &str {
-        &self.version.updated_at
-    }
 
     /// The parent product.
     async fn product(&self) -> async_graphql::Result<ProductNode> {
@@ -831,11 +791,8 @@ impl RepresentationNode {
     }
 }
 
-#[Object]
-impl RepresentationNode {
-    async fn id(&self) -> &str {
-        &self.representation.id
-    }
+entity_object! {
+    RepresentationNode, [representation];
 
     async fn name(&self) -> &str {
         &self.representation.name
@@ -845,33 +802,12 @@ impl RepresentationNode {
         &self.version_id
     }
 
-    async fn project_name(&self) -> &str {
-        &self.project_name
-    }
 
-    async fn active(&self) -> bool {
-        self.representation.active
-    }
 
-    async fn status(&self) -> &str {
-        &self.representation.status
-    }
 
-    async fn tags(&self) -> &[String] {
-        &self.representation.tags
-    }
 
-    async fn all_attrib(&self) -> String {
-        attrib_text(&self.representation.attrib)
-    }
 
-    async fn own_attrib(&self) -> Vec<String> {
-        own_attrib(&self.representation.attrib)
-    }
 
-    async fn data(&self) -> Option<String> {
-        data_text(&self.representation.data)
-    }
 
     /// `data.context` as a JSON string; null without a context.
     async fn context(&self) -> Option<String> {
@@ -902,13 +838,7 @@ impl RepresentationNode {
             .collect()
     }
 
-    async fn created_at(&self) -> &str {
-        &self.representation.created_at
-    }
 
-    async fn updated_at(&self) -> &str {
-        &self.representation.updated_at
-    }
 
     /// The parent version.
     async fn version(&self) -> async_graphql::Result<VersionNode> {
