@@ -381,25 +381,20 @@ fn stop_refuses_and_hang_latency_fail_next_work_from_plain_threads() {
         server.latency(Duration::ZERO);
 
         server.fail_next(2, 503);
-        for _ in 0..2 {
-            let r = client()
+        let resolve = || {
+            client()
                 .post(format!("{url}/api/resolve"))
                 .bearer_auth(server.session_token())
                 .json(&json!({"uris": []}))
                 .send()
-                .await
-                .expect("resolve");
+        };
+        for _ in 0..2 {
+            let r = resolve().await.expect("resolve");
             assert_eq!(r.status(), 503);
             let body: Value = r.json().await.expect("json");
             assert_eq!(body["code"], 503);
         }
-        let r = client()
-            .post(format!("{url}/api/resolve"))
-            .bearer_auth(server.session_token())
-            .json(&json!({"uris": []}))
-            .send()
-            .await
-            .expect("resolve");
+        let r = resolve().await.expect("resolve");
         assert_eq!(r.status(), 200);
         assert_eq!(server.request_count("POST /api/resolve"), 3);
         server.reset_counters();
