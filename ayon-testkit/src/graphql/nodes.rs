@@ -229,12 +229,7 @@ impl ProjectNode {
         }
         let paths: Option<Vec<String>> =
             paths.map(|l| l.iter().map(|p| p.trim_matches('/').to_owned()).collect());
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         with_project(&self.library, &self.name, |project| {
             let parents = folder_parent_ids(project);
             let items = project
@@ -290,12 +285,7 @@ impl ProjectNode {
         if any_empty(&filters) {
             return ProductsConnection::empty();
         }
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         with_project(&self.library, &self.name, |project| {
             let items = project
                 .products()
@@ -356,12 +346,7 @@ impl ProjectNode {
         let latest_only = latest_only.unwrap_or(false);
         let hero_only = hero_only.unwrap_or(false);
         let hero_or_latest_only = hero_or_latest_only.unwrap_or(false);
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         with_project(&self.library, &self.name, |project| {
             let latest = if latest_only || hero_or_latest_only {
                 latest_versions(project)
@@ -420,12 +405,7 @@ impl ProjectNode {
         if any_empty(&[&ids, &names, &version_ids, &statuses, &tags]) {
             return RepresentationsConnection::empty();
         }
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
+        let args = PageArgs::new(first, after, last, before);
         with_project(&self.library, &self.name, |project| {
             let items = project
                 .representations()

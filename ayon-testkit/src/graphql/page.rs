@@ -31,6 +31,23 @@ pub(crate) struct PageArgs {
     pub(crate) before: Option<String>,
 }
 
+impl PageArgs {
+    /// The Relay arguments in the order every connection field declares them.
+    pub(crate) fn new(
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> PageArgs {
+        PageArgs {
+            first,
+            after,
+            last,
+            before,
+        }
+    }
+}
+
 /// The cursor of the item with this creation order.
 pub(crate) fn encode_cursor(order: usize) -> String {
     STANDARD.encode(format!("[{order}]"))
