@@ -1,5 +1,5 @@
 //! The async server client: `/api/info`, site roots, batch `/api/resolve`, on `reqwest` driven by
-//! the library-owned runtime of `ayon-connectivity`.
+//! the library-owned runtime of `ayon-runtime`.
 
 use std::collections::HashMap;
 use std::future::Future;
