@@ -11,9 +11,12 @@ use axum::response::Response;
 use ayon_uri::{AyonUri, Target, UriErrorKind, VersionSelector};
 use serde_json::{Map, Value, json};
 
-use crate::entities::site_of;
+use crate::auth::authenticate;
 use crate::library::{Library, Project, Version};
-use crate::routes::{Invalid, authenticate, error, json_response, valid_site_id, validation_error};
+use crate::request::{site_of, valid_site_id};
+use crate::respond::{
+    Invalid, error, exception, json_response, missing_body_field, validation_error,
+};
 use crate::state::Shared;
 use crate::template::{fill, normpath};
 
@@ -38,7 +41,7 @@ pub(crate) async fn resolve(
     let _ = user;
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let uris: Vec<String> = match body.get("uris") {
-        None => return crate::routes::missing_body_field("POST", "/api/resolve", "uris"),
+        None => return missing_body_field("POST", "/api/resolve", "uris"),
         Some(Value::Array(items)) => {
             let mut out = Vec::with_capacity(items.len());
             let mut bad = Vec::new();
@@ -122,9 +125,9 @@ pub(crate) async fn resolve(
                     Err(e) => {
                         let detail = format!("ValueError: {}", e.server_message());
                         let detail = detail.trim_end();
-                        return json_response(
-                            500,
-                            json!({"status": 500, "detail": detail, "traceback": format!("{detail}\n\napi/resolve/__init__.py:387\nprojects = [parse_uri(uri).project_name for uri in request.uris]")}),
+                        return exception(
+                            detail,
+                            "api/resolve/__init__.py:387\nprojects = [parse_uri(uri).project_name for uri in request.uris]",
                         );
                     }
                 }
@@ -134,9 +137,9 @@ pub(crate) async fn resolve(
                     "asyncpg.exceptions.UndefinedTableError: relation \"project_{}.custom_roots\" does not exist",
                     missing.to_lowercase()
                 );
-                return json_response(
-                    500,
-                    json!({"status": 500, "detail": detail, "traceback": format!("{detail}\n\napi/resolve/__init__.py:388\nroots = await get_roots_for_projects(user.name, site_id, projects)")}),
+                return exception(
+                    &detail,
+                    "api/resolve/__init__.py:388\nroots = await get_roots_for_projects(user.name, site_id, projects)",
                 );
             }
         }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::error::TestkitError;
-use crate::library::{Library, new_id};
+use crate::library::Library;
 use crate::state::{Config, Mode, Shared, WsOut};
 
 /// Configures a [`TestServer`] before it starts; defaults match the real server's timings.
@@ -423,11 +423,6 @@ fn random_api_key() -> String {
         .take(32)
         .map(char::from)
         .collect()
-}
-
-/// Generates an id-like random string; used for request ids.
-pub(crate) fn request_id() -> String {
-    new_id()[..16].to_owned()
 }
 
 /// Owns the listener: closes it while refusing or stopped, reopens it on the same port.

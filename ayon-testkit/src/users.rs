@@ -9,8 +9,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::auth::authenticate;
 use crate::library::new_id;
-use crate::routes::{authenticate, error, json_response, no_content};
+use crate::respond::{error, exception, json_response, missing_body_field, no_content};
 use crate::state::{PersonalKey, Shared, User};
 
 fn preview(key: &str, stars: usize) -> String {
@@ -110,10 +111,9 @@ pub(crate) async fn patch_user(
 }
 
 fn none_bug() -> Response {
-    json_response(
-        500,
-        json!({"status": 500, "detail": "TypeError: 'NoneType' object is not iterable",
-               "traceback": "TypeError: 'NoneType' object is not iterable\n\napi/users/apikeys.py:49\nreturn [ApiKeyModel(**record) for record in records]"}),
+    exception(
+        "TypeError: 'NoneType' object is not iterable",
+        "api/users/apikeys.py:49\nreturn [ApiKeyModel(**record) for record in records]",
     )
 }
 
@@ -156,11 +156,7 @@ pub(crate) async fn add_key(
         Err(r) => return r,
     };
     let Some(key) = v.get("key").and_then(Value::as_str).map(str::to_owned) else {
-        return crate::routes::missing_body_field(
-            "POST",
-            &format!("/api/users/{name}/apikeys"),
-            "key",
-        );
+        return missing_body_field("POST", &format!("/api/users/{name}/apikeys"), "key");
     };
     let mut auth = shared.auth.lock();
     let Some(user) = auth.users.get_mut(&name) else {

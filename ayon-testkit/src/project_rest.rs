@@ -1,4 +1,5 @@
-//! Project, roots and entity REST endpoints, reads and creates.
+//! The project REST handlers: projects, anatomy, roots, folders, hierarchy, and entity reads
+//! and creates under `/api/projects/{project}`.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -9,20 +10,16 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
-use crate::library::{
-    Folder, Library, Product, Project, Representation, RepresentationFile, Task, Version, new_id,
+use crate::auth::authenticate;
+use crate::library::{Folder, Product, Project, Representation, Task, Version, create_in, iso_now};
+use crate::request::{query_value as q, site_of};
+use crate::respond::{
+    Invalid, endpoint_not_found, error, json_response, missing_body_field, no_content,
+    validation_error,
 };
-use crate::routes::{Invalid, authenticate, error, json_response, no_content, validation_error};
-use crate::state::{Shared, iso_now};
+use crate::state::Shared;
 
 type Q = Query<Vec<(String, String)>>;
-
-fn q<'a>(query: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    query
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
 
 macro_rules! auth {
     ($shared:expr, $headers:expr) => {
@@ -69,7 +66,7 @@ pub(crate) async fn create_project(
     auth!(shared, headers);
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(name) = v.get("name").and_then(Value::as_str) else {
-        return crate::routes::missing_body_field("POST", "/api/projects", "name");
+        return missing_body_field("POST", "/api/projects", "name");
     };
     let code = v.get("code").and_then(Value::as_str).unwrap_or(name);
     let mut roots = BTreeMap::new();
@@ -163,17 +160,6 @@ pub(crate) async fn project_anatomy(
         o.insert("roots".into(), roots.into());
     }
     json_response(200, anatomy)
-}
-
-/// The site id of a request: `x-ayon-site-id`, else `?site_id=`, else `?site=`.
-pub(crate) fn site_of(headers: &HeaderMap, query: &[(String, String)]) -> Option<String> {
-    headers
-        .get("x-ayon-site-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .or_else(|| q(query, "site_id").map(str::to_owned))
-        .or_else(|| q(query, "site").map(str::to_owned))
-        .filter(|s| !s.is_empty())
 }
 
 /// `GET /api/projects/{p}/siteRoots`.
@@ -423,10 +409,7 @@ pub(crate) async fn get_entity(
 ) -> Response {
     let path = format!("/api/projects/{project}/{kind}/{id}");
     let Some(single) = kind_singular(&kind) else {
-        return json_response(
-            404,
-            json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
-        );
+        return endpoint_not_found(&path);
     };
     auth!(shared, headers);
     if id.len() != 32 {
@@ -483,234 +466,6 @@ pub(crate) async fn create_entity_folders(
     create_entity(state, Path((project, "folders".to_owned())), headers, body).await
 }
 
-fn obj(v: &Value, key: &str) -> Map<String, Value> {
-    v.get(key)
-        .and_then(Value::as_object)
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn string(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_owned)
-}
-
-/// What a create produced: ids for the event and its description.
-pub(crate) struct Created {
-    pub topic: &'static str,
-    pub id: String,
-    pub parent_id: Option<String>,
-    pub description: String,
-}
-
-/// The 404 the server answers for an unknown parent id.
-fn missing(id: &str) -> (u16, String) {
-    (404, format!("Entity {id} not found"))
-}
-
-/// A string field, or the server's default for it.
-fn string_or(v: &Value, key: &str, default: &str) -> String {
-    string(v, key).unwrap_or_else(|| default.to_owned())
-}
-
-fn folder_mut<'p>(p: &'p mut Project, id: &str) -> Result<&'p mut Folder, (u16, String)> {
-    p.folders
-        .iter_mut()
-        .find(|f| f.id == id)
-        .ok_or_else(|| missing(id))
-}
-
-impl Created {
-    fn new(
-        topic: &'static str,
-        id: String,
-        parent_id: Option<String>,
-        description: String,
-    ) -> Self {
-        Created {
-            topic,
-            id,
-            parent_id,
-            description,
-        }
-    }
-}
-
-/// Adds one entity described by an AYON REST/operations body to a project.
-pub(crate) fn create_in(
-    lib: &mut Library,
-    project: &str,
-    kind: &str,
-    v: &Value,
-) -> Result<Created, (u16, String)> {
-    let p = lib
-        .project_mut(project)
-        .ok_or_else(|| (404, format!("Project {project} not found")))?;
-    let now = iso_now();
-    let id = string(v, "id").unwrap_or_else(new_id);
-    let need = |key: &str| string(v, key).ok_or_else(|| (400, format!("Field {key} is required")));
-    match kind {
-        "folders" => {
-            let name = need("name")?;
-            let parent_id = string(v, "parentId");
-            let path = match &parent_id {
-                Some(pid) => {
-                    let parent = p.folder(pid).ok_or_else(|| missing(pid))?;
-                    format!("{}/{name}", parent.path)
-                }
-                None => name.clone(),
-            };
-            p.folders.push(Folder {
-                id: id.clone(),
-                name: name.clone(),
-                path,
-                folder_type: string_or(v, "folderType", "Folder"),
-                parent_id: parent_id.clone(),
-                label: string(v, "label"),
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                active: true,
-                thumbnail_hash: None,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Folder::default()
-            });
-            Ok(Created::new(
-                "entity.folder.created",
-                id,
-                parent_id,
-                format!("Folder {name} created"),
-            ))
-        }
-        "tasks" => {
-            let name = need("name")?;
-            let folder_id = need("folderId")?;
-            let f = folder_mut(p, &folder_id)?;
-            f.tasks.push(Task {
-                id: id.clone(),
-                name: name.clone(),
-                task_type: string_or(v, "taskType", "Generic"),
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Task::default()
-            });
-            Ok(Created::new(
-                "entity.task.created",
-                id,
-                Some(folder_id),
-                format!("Task {name} created"),
-            ))
-        }
-        "products" => {
-            let name = need("name")?;
-            let folder_id = need("folderId")?;
-            let f = folder_mut(p, &folder_id)?;
-            let ptype = string_or(v, "productType", "usd");
-            f.products.push(Product {
-                id: id.clone(),
-                name: name.clone(),
-                product_base_type: Some(
-                    string(v, "productBaseType").unwrap_or_else(|| ptype.clone()),
-                ),
-                product_type: ptype,
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Product::default()
-            });
-            Ok(Created::new(
-                "entity.product.created",
-                id,
-                Some(folder_id),
-                format!("Product {name} created"),
-            ))
-        }
-        "versions" => {
-            let number = v
-                .get("version")
-                .and_then(Value::as_i64)
-                .ok_or_else(|| (400, "Field version is required".to_owned()))?;
-            let product_id = need("productId")?;
-            let pr = p
-                .folders
-                .iter_mut()
-                .flat_map(|f| f.products.iter_mut())
-                .find(|pr| pr.id == product_id)
-                .ok_or_else(|| missing(&product_id))?;
-            let number =
-                i32::try_from(number).map_err(|_| (400, "version out of range".to_owned()))?;
-            if pr.versions.iter().any(|x| x.version == number) {
-                return Err((409, format!("Version {number} already exists")));
-            }
-            let version = Version {
-                id: id.clone(),
-                version: number,
-                author: string_or(v, "author", "admin"),
-                status: string_or(v, "status", "Pending review"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
-                task_id: string(v, "taskId"),
-                created_at: now.clone(),
-                updated_at: now,
-                ..Version::default()
-            };
-            let description = format!("Version {} created", version.name());
-            pr.versions.push(version);
-            Ok(Created::new(
-                "entity.version.created",
-                id,
-                Some(product_id),
-                description,
-            ))
-        }
-        "representations" => {
-            let name = need("name")?;
-            let version_id = need("versionId")?;
-            let ver = p
-                .folders
-                .iter_mut()
-                .flat_map(|f| f.products.iter_mut())
-                .flat_map(|pr| pr.versions.iter_mut())
-                .find(|x| x.id == version_id)
-                .ok_or_else(|| missing(&version_id))?;
-            let files: Vec<RepresentationFile> = v
-                .get("files")
-                .cloned()
-                .map(serde_json::from_value)
-                .transpose()
-                .map_err(|e| (400, format!("Invalid files: {e}")))?
-                .unwrap_or_default();
-            ver.representations.push(Representation {
-                id: id.clone(),
-                name: name.clone(),
-                status: string_or(v, "status", "Omitted"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                files,
-                active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Representation::default()
-            });
-            Ok(Created::new(
-                "entity.representation.created",
-                id,
-                Some(version_id),
-                format!("Representation {name} created"),
-            ))
-        }
-        _ => Err((404, String::new())),
-    }
-}
-
 /// `POST /api/projects/{p}/{folders|tasks|products|versions|representations}`: 201 `{"id"}`
 /// and the matching `entity.*.created` event.
 pub(crate) async fn create_entity(
@@ -721,10 +476,7 @@ pub(crate) async fn create_entity(
 ) -> Response {
     let path = format!("/api/projects/{project}/{kind}");
     if kind_singular(&kind).is_none() {
-        return json_response(
-            404,
-            json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
-        );
+        return endpoint_not_found(&path);
     }
     let user = auth!(shared, headers);
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {

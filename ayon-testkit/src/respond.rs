@@ -1,0 +1,96 @@
+//! The response shapes the real server answers with: JSON with a status, the handled-error
+//! shape, pydantic validation errors, the unknown-route 404 and the empty 204.
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+/// A JSON response with a status.
+pub(crate) fn json_response(status: u16, body: Value) -> Response {
+    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (code, axum::Json(body)).into_response()
+}
+
+/// The handled-error shape `{"code": N, "detail": "..."}`.
+pub(crate) fn error(status: u16, detail: impl Into<String>) -> Response {
+    json_response(status, json!({"code": status, "detail": detail.into()}))
+}
+
+/// The unhandled-exception shape `{"status": 500, "detail", "traceback"}`: the exception line,
+/// then the server file and line that raised it.
+pub(crate) fn exception(detail: &str, location: &str) -> Response {
+    json_response(
+        500,
+        json!({"status": 500, "detail": detail, "traceback": format!("{detail}\n\n{location}")}),
+    )
+}
+
+/// The 404 for a path no route serves.
+pub(crate) fn endpoint_not_found(path: &str) -> Response {
+    json_response(
+        404,
+        json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
+    )
+}
+
+/// One pydantic-v1 validation error.
+pub(crate) struct Invalid {
+    pub loc: Vec<Value>,
+    pub msg: String,
+    pub kind: String,
+    pub ctx: Option<Value>,
+}
+
+/// The request-validation shape (400, not 422).
+pub(crate) fn validation_error(method: &str, path: &str, errors: Vec<Invalid>) -> Response {
+    let traceback = errors
+        .iter()
+        .map(|e| {
+            let field = e.loc.last().and_then(Value::as_str).unwrap_or_default();
+            format!("{field}: {}", e.msg)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let errs: Vec<Value> = errors
+        .into_iter()
+        .map(|e| {
+            let mut v = json!({"loc": e.loc, "msg": e.msg, "type": e.kind});
+            if let Some(ctx) = e.ctx {
+                v["ctx"] = ctx;
+            }
+            v
+        })
+        .collect();
+    json_response(
+        400,
+        json!({
+            "code": 400,
+            "detail": format!("Request validation error in [{method}] {path}"),
+            "path": path,
+            "traceback": traceback,
+            "errors": errs,
+        }),
+    )
+}
+
+/// A "field required" validation error for a JSON body field.
+pub(crate) fn missing_body_field(method: &str, path: &str, field: &str) -> Response {
+    validation_error(
+        method,
+        path,
+        vec![Invalid {
+            loc: vec!["body".into(), field.into()],
+            msg: "field required".into(),
+            kind: "value_error.missing".into(),
+            ctx: None,
+        }],
+    )
+}
+
+/// An empty 204 answer.
+pub(crate) fn no_content() -> Response {
+    let mut r = Response::new(Body::empty());
+    *r.status_mut() = StatusCode::NO_CONTENT;
+    r
+}
