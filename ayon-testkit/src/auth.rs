@@ -1,9 +1,12 @@
 //! Who is calling: the credential a request carries and the user it stands for, with the
 //! real server's 401 answers.
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::Response;
 
 use crate::respond::error;
@@ -45,6 +48,31 @@ impl Credential {
             }
         }
         Credential::Missing
+    }
+}
+
+/// An authenticated caller, as a handler argument: extracting it answers the recorded 401
+/// before the handler runs, as the server's dependency on the current user does. It carries
+/// the server state the handler answers from.
+pub(crate) struct Caller {
+    /// Who is calling.
+    pub user: User,
+    /// The server state.
+    pub shared: Arc<Shared>,
+}
+
+impl FromRequestParts<Arc<Shared>> for Caller {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        let user = authenticate(shared, &parts.headers).await?;
+        Ok(Caller {
+            user,
+            shared: shared.clone(),
+        })
     }
 }
 

@@ -4,43 +4,79 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use axum::routing::get;
 use serde_json::{Map, Value, json};
 
-use crate::auth::authenticate;
-use crate::library::{Folder, Product, Project, Representation, Task, Version, create_in, iso_now};
+use crate::auth::{Caller, authenticate};
+use crate::library::{
+    Folder, Library, Product, Project, Representation, Task, Version, create_in, iso_now,
+};
 use crate::request::{query_value as q, site_of};
 use crate::respond::{
     Invalid, endpoint_not_found, error, json_response, missing_body_field, no_content,
-    validation_error,
+    unknown_endpoint, validation_error,
 };
 use crate::state::Shared;
 
 type Q = Query<Vec<(String, String)>>;
 
-macro_rules! auth {
-    ($shared:expr, $headers:expr) => {
-        match authenticate(&$shared, &$headers).await {
-            Ok(u) => u,
-            Err(resp) => return resp,
-        }
-    };
-}
-
 fn project_missing(name: &str) -> Response {
     error(404, format!("Project {name} not found"))
 }
 
-/// `GET /api/projects`.
-pub(crate) async fn list_projects(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
+/// The routes under `/api/projects`.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
+    let project = |tail: &str| format!("/api/projects/{{project}}{tail}");
+    Router::new()
+        .route("/api/projects", get(list_projects).post(create_project))
+        .route(&project(""), get(project_detail))
+        .route(&project("/anatomy"), get(project_anatomy))
+        .route(&project("/siteRoots"), get(site_roots))
+        .route(&project("/roots"), get(get_roots))
+        .route(
+            &project("/roots/{site}"),
+            get(get_site_overrides).put(put_roots),
+        )
+        .route(
+            &project("/folders"),
+            get(list_folders).post(create_entity_folders),
+        )
+        .route(&project("/hierarchy"), get(hierarchy))
+        .route(&project("/{kind}/{id}"), get(get_entity))
+        .route(
+            &project("/{kind}"),
+            get(unknown_endpoint).post(create_entity),
+        )
+}
+
+/// Answers from the named project under the library's read lock, or the server's 404.
+fn with_project(
+    shared: &Shared,
+    project: &str,
+    answer: impl FnOnce(&Library, &Project) -> Response,
 ) -> Response {
-    auth!(shared, headers);
     let lib = shared.library.read();
+    match lib.project(project) {
+        Some(p) => answer(&lib, p),
+        None => project_missing(project),
+    }
+}
+
+impl Caller {
+    /// Answers from the named project under the library's read lock, or the server's 404.
+    fn project(&self, name: &str, answer: impl FnOnce(&Library, &Project) -> Response) -> Response {
+        with_project(&self.shared, name, answer)
+    }
+}
+
+/// `GET /api/projects`.
+pub(crate) async fn list_projects(caller: Caller) -> Response {
+    let lib = caller.shared.library.read();
     let projects: Vec<Value> = lib
         .projects
         .iter()
@@ -58,12 +94,7 @@ pub(crate) async fn list_projects(
 }
 
 /// `POST /api/projects`: a new empty project with the body's code and anatomy roots.
-pub(crate) async fn create_project(
-    State(shared): State<Arc<Shared>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    auth!(shared, headers);
+pub(crate) async fn create_project(caller: Caller, body: Bytes) -> Response {
     let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(name) = v.get("name").and_then(Value::as_str) else {
         return missing_body_field("POST", "/api/projects", "name");
@@ -79,7 +110,7 @@ pub(crate) async fn create_project(
             }
         }
     }
-    let mut lib = shared.library.write();
+    let mut lib = caller.shared.library.write();
     if lib.project(name).is_some() {
         return error(409, format!("Project {name} already exists"));
     }
@@ -104,79 +135,64 @@ pub(crate) async fn create_project(
 }
 
 /// `GET /api/projects/{p}`.
-pub(crate) async fn project_detail(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    auth!(shared, headers);
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    let mut body = Map::new();
-    for (k, v) in &p.extra {
-        body.insert(k.clone(), v.clone());
-    }
-    body.insert("name".into(), p.name.clone().into());
-    body.insert("code".into(), p.code.clone().into());
-    body.entry("library").or_insert(false.into());
-    body.insert("statuses".into(), json!(p.statuses));
-    let mut config = body
-        .remove("config")
-        .and_then(|c| c.as_object().cloned())
-        .unwrap_or_default();
-    config.insert("roots".into(), json!(p.roots));
-    body.insert("config".into(), config.into());
-    body.entry("attrib").or_insert(json!({}));
-    body.entry("data").or_insert(json!({}));
-    body.insert("active".into(), p.active.into());
-    body.entry("ownAttrib").or_insert(json!([]));
-    body.insert("createdAt".into(), p.created_at.clone().into());
-    body.insert("updatedAt".into(), p.updated_at.clone().into());
-    json_response(200, body.into())
+pub(crate) async fn project_detail(caller: Caller, Path(project): Path<String>) -> Response {
+    caller.project(&project, |_, p| {
+        let mut body = Map::new();
+        for (k, v) in &p.extra {
+            body.insert(k.clone(), v.clone());
+        }
+        body.insert("name".into(), p.name.clone().into());
+        body.insert("code".into(), p.code.clone().into());
+        body.entry("library").or_insert(false.into());
+        body.insert("statuses".into(), json!(p.statuses));
+        let mut config = body
+            .remove("config")
+            .and_then(|c| c.as_object().cloned())
+            .unwrap_or_default();
+        config.insert("roots".into(), json!(p.roots));
+        body.insert("config".into(), config.into());
+        body.entry("attrib").or_insert(json!({}));
+        body.entry("data").or_insert(json!({}));
+        body.insert("active".into(), p.active.into());
+        body.entry("ownAttrib").or_insert(json!([]));
+        body.insert("createdAt".into(), p.created_at.clone().into());
+        body.insert("updatedAt".into(), p.updated_at.clone().into());
+        json_response(200, body.into())
+    })
 }
 
 /// `GET /api/projects/{p}/anatomy`.
-pub(crate) async fn project_anatomy(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    auth!(shared, headers);
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    let roots: Vec<Value> = p
+pub(crate) async fn project_anatomy(caller: Caller, Path(project): Path<String>) -> Response {
+    caller.project(&project, |_, p| {
+        let roots: Vec<Value> = p
         .roots
         .iter()
         .map(
             |(n, r)| json!({"name": n, "windows": r.windows, "linux": r.linux, "darwin": r.darwin}),
         )
         .collect();
-    let mut anatomy = p.anatomy.clone().unwrap_or_else(|| json!({}));
-    if let Some(o) = anatomy.as_object_mut() {
-        o.insert("roots".into(), roots.into());
-    }
-    json_response(200, anatomy)
+        let mut anatomy = p.anatomy.clone().unwrap_or_else(|| json!({}));
+        if let Some(o) = anatomy.as_object_mut() {
+            o.insert("roots".into(), roots.into());
+        }
+        json_response(200, anatomy)
+    })
 }
 
 /// `GET /api/projects/{p}/siteRoots`.
 pub(crate) async fn site_roots(
-    State(shared): State<Arc<Shared>>,
+    caller: Caller,
     Path(project): Path<String>,
     Query(query): Q,
     headers: HeaderMap,
 ) -> Response {
-    auth!(shared, headers);
     let platform = q(&query, "platform");
     if let Some(pf) = platform
         && !matches!(pf, "windows" | "linux" | "darwin")
     {
         return validation_error(
             "GET",
-            &format!("/api/projects/{project}/siteRoots"),
+            &format!("/api/projects/{}/siteRoots", project),
             vec![Invalid {
                 loc: vec!["query".into(), "platform".into()],
                 msg: "unexpected value; permitted: 'windows', 'linux', 'darwin'".into(),
@@ -186,65 +202,48 @@ pub(crate) async fn site_roots(
         );
     }
     let site = site_of(&headers, &query);
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    let (platform, site) = match (site, platform) {
-        (None, None) => return error(400, "Either site_id or platform must be provided"),
-        (None, Some(pf)) => (pf.to_owned(), None),
-        (Some(s), pf) => match (lib.site(&s), pf) {
-            (Some(reg), _) => (reg.platform.clone(), Some(s)),
+    caller.project(&project, |lib, p| {
+        let (platform, site) = match (site, platform) {
+            (None, None) => return error(400, "Either site_id or platform must be provided"),
             (None, Some(pf)) => (pf.to_owned(), None),
-            (None, None) => return error(400, "Site not found and platform not provided"),
-        },
-    };
-    json_response(200, json!(p.roots_for(&platform, site.as_deref())))
+            (Some(s), pf) => match (lib.site(&s), pf) {
+                (Some(reg), _) => (reg.platform.clone(), Some(s)),
+                (None, Some(pf)) => (pf.to_owned(), None),
+                (None, None) => return error(400, "Site not found and platform not provided"),
+            },
+        };
+        json_response(200, json!(p.roots_for(&platform, site.as_deref())))
+    })
 }
 
 /// `GET /api/projects/{p}/roots`: the per-site overrides.
-pub(crate) async fn get_roots(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    auth!(shared, headers);
-    let lib = shared.library.read();
-    match lib.project(&project) {
-        Some(p) => json_response(200, json!(p.site_roots)),
-        None => project_missing(&project),
-    }
+pub(crate) async fn get_roots(caller: Caller, Path(project): Path<String>) -> Response {
+    caller.project(&project, |_, p| json_response(200, json!(p.site_roots)))
 }
 
 /// `GET /api/projects/{p}/roots/{site}`: one site's overrides.
 pub(crate) async fn get_site_overrides(
-    State(shared): State<Arc<Shared>>,
+    caller: Caller,
     Path((project, site)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Response {
-    auth!(shared, headers);
-    let lib = shared.library.read();
-    match lib.project(&project) {
-        Some(p) => json_response(
+    caller.project(&project, |_, p| {
+        json_response(
             200,
             json!(p.site_roots.get(&site).cloned().unwrap_or_default()),
-        ),
-        None => project_missing(&project),
-    }
+        )
+    })
 }
 
 /// `PUT /api/projects/{p}/roots/{site}`: sets one site's overrides, 204.
 pub(crate) async fn put_roots(
-    State(shared): State<Arc<Shared>>,
+    caller: Caller,
     Path((project, site)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    auth!(shared, headers);
     let Ok(map) = serde_json::from_slice::<BTreeMap<String, String>>(&body) else {
         return error(400, "Roots must be an object of strings");
     };
-    let mut lib = shared.library.write();
+    let mut lib = caller.shared.library.write();
     match lib.project_mut(&project) {
         Some(p) => {
             p.site_roots.insert(site, map);
@@ -270,18 +269,13 @@ fn folder_has_versions(f: &Folder, p: &Project) -> bool {
 
 /// `GET /api/projects/{p}/folders` (`?attrib=true` adds attributes).
 pub(crate) async fn list_folders(
-    State(shared): State<Arc<Shared>>,
+    caller: Caller,
     Path(project): Path<String>,
     Query(query): Q,
-    headers: HeaderMap,
 ) -> Response {
-    auth!(shared, headers);
     let with_attrib = q(&query, "attrib") == Some("true");
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    let folders: Vec<Value> = p
+    caller.project(&project, |_, p| {
+        let folders: Vec<Value> = p
         .folders
         .iter()
         .map(|f| {
@@ -302,44 +296,38 @@ pub(crate) async fn list_folders(
             v
         })
         .collect();
-    json_response(200, json!({"folders": folders}))
+        json_response(200, json!({"folders": folders}))
+    })
 }
 
 /// `GET /api/projects/{p}/hierarchy`.
-pub(crate) async fn hierarchy(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    auth!(shared, headers);
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    fn node(p: &Project, f: &Folder) -> Value {
-        let children: Vec<Value> = p
+pub(crate) async fn hierarchy(caller: Caller, Path(project): Path<String>) -> Response {
+    caller.project(&project, |_, p| {
+        fn node(p: &Project, f: &Folder) -> Value {
+            let children: Vec<Value> = p
+                .folders
+                .iter()
+                .filter(|c| c.parent_id.as_deref() == Some(f.id.as_str()))
+                .map(|c| node(p, c))
+                .collect();
+            json!({
+                "id": f.id, "name": f.name, "label": f.label.clone().unwrap_or_else(|| f.name.clone()),
+                "status": f.status, "folderType": f.folder_type, "hasTasks": !f.tasks.is_empty(),
+                "taskNames": f.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
+                "parents": folder_parents(f), "parentId": f.parent_id, "children": children,
+            })
+        }
+        let roots: Vec<Value> = p
             .folders
             .iter()
-            .filter(|c| c.parent_id.as_deref() == Some(f.id.as_str()))
-            .map(|c| node(p, c))
+            .filter(|f| f.parent_id.is_none())
+            .map(|f| node(p, f))
             .collect();
-        json!({
-            "id": f.id, "name": f.name, "label": f.label.clone().unwrap_or_else(|| f.name.clone()),
-            "status": f.status, "folderType": f.folder_type, "hasTasks": !f.tasks.is_empty(),
-            "taskNames": f.tasks.iter().map(|t| t.name.clone()).collect::<Vec<_>>(),
-            "parents": folder_parents(f), "parentId": f.parent_id, "children": children,
-        })
-    }
-    let roots: Vec<Value> = p
-        .folders
-        .iter()
-        .filter(|f| f.parent_id.is_none())
-        .map(|f| node(p, f))
-        .collect();
-    json_response(
-        200,
-        json!({"detail": "Hierarchy loaded in 0.0010s", "projectName": p.name, "hierarchy": roots}),
-    )
+        json_response(
+            200,
+            json!({"detail": "Hierarchy loaded in 0.0010s", "projectName": p.name, "hierarchy": roots}),
+        )
+    })
 }
 
 fn folder_json(f: &Folder) -> Value {
@@ -411,7 +399,9 @@ pub(crate) async fn get_entity(
     let Some(single) = kind_singular(&kind) else {
         return endpoint_not_found(&path);
     };
-    auth!(shared, headers);
+    if let Err(resp) = authenticate(&shared, &headers).await {
+        return resp;
+    }
     if id.len() != 32 {
         let (msg, kind_, limit) = if id.len() < 32 {
             (
@@ -437,23 +427,21 @@ pub(crate) async fn get_entity(
             }],
         );
     }
-    let lib = shared.library.read();
-    let Some(p) = lib.project(&project) else {
-        return project_missing(&project);
-    };
-    let found = match single {
-        "folder" => p.folder(&id).map(folder_json),
-        "task" => p.task(&id).map(|(f, t)| task_json(f, t)),
-        "product" => p.product(&id).map(|(f, pr)| product_json(f, pr)),
-        "version" => p.version(&id).map(|(f, pr, v)| version_json(f, pr, v)),
-        _ => p
-            .representation(&id)
-            .map(|(f, pr, v, r)| representation_json(f, pr, v, r)),
-    };
-    match found {
-        Some(v) => json_response(200, v),
-        None => error(404, format!("Entity {id} not found")),
-    }
+    with_project(&shared, &project, |_, p| {
+        let found = match single {
+            "folder" => p.folder(&id).map(folder_json),
+            "task" => p.task(&id).map(|(f, t)| task_json(f, t)),
+            "product" => p.product(&id).map(|(f, pr)| product_json(f, pr)),
+            "version" => p.version(&id).map(|(f, pr, v)| version_json(f, pr, v)),
+            _ => p
+                .representation(&id)
+                .map(|(f, pr, v, r)| representation_json(f, pr, v, r)),
+        };
+        match found {
+            Some(v) => json_response(200, v),
+            None => error(404, format!("Entity {id} not found")),
+        }
+    })
 }
 
 /// `POST /api/projects/{p}/folders`.
@@ -478,7 +466,10 @@ pub(crate) async fn create_entity(
     if kind_singular(&kind).is_none() {
         return endpoint_not_found(&path);
     }
-    let user = auth!(shared, headers);
+    let user = match authenticate(&shared, &headers).await {
+        Ok(user) => user,
+        Err(resp) => return resp,
+    };
     let Ok(v) = serde_json::from_slice::<Value>(&body) else {
         return error(400, "Invalid JSON body");
     };

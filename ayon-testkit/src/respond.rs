@@ -2,6 +2,7 @@
 //! shape, pydantic validation errors, the unknown-route 404 and the empty 204.
 
 use axum::body::Body;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
@@ -32,6 +33,11 @@ pub(crate) fn endpoint_not_found(path: &str) -> Response {
         404,
         json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
     )
+}
+
+/// The handler for every path no route serves.
+pub(crate) async fn unknown_endpoint(req: Request) -> Response {
+    endpoint_not_found(req.uri().path())
 }
 
 /// One pydantic-v1 validation error.

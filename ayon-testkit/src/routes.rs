@@ -16,7 +16,7 @@ use crate::auth::{Credential, authenticate};
 use crate::library::{Site, new_id};
 use crate::project_rest;
 use crate::request::{header, valid_site_id};
-use crate::respond::{endpoint_not_found, error, json_response, missing_body_field};
+use crate::respond::{error, json_response, missing_body_field, unknown_endpoint};
 use crate::state::Shared;
 use crate::users;
 
@@ -44,46 +44,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(users::list_keys).post(users::add_key),
         )
         .route("/api/resolve", post(crate::resolve::resolve))
-        .route(
-            "/api/projects",
-            get(project_rest::list_projects).post(project_rest::create_project),
-        )
-        .route("/api/projects/{project}", get(project_rest::project_detail))
-        .route(
-            "/api/projects/{project}/anatomy",
-            get(project_rest::project_anatomy),
-        )
-        .route(
-            "/api/projects/{project}/siteRoots",
-            get(project_rest::site_roots),
-        )
-        .route(
-            "/api/projects/{project}/roots",
-            get(project_rest::get_roots),
-        )
-        .route(
-            "/api/projects/{project}/roots/{site}",
-            get(project_rest::get_site_overrides).put(project_rest::put_roots),
-        )
-        .route(
-            "/api/projects/{project}/folders",
-            get(project_rest::list_folders).post(project_rest::create_entity_folders),
-        )
-        .route(
-            "/api/projects/{project}/hierarchy",
-            get(project_rest::hierarchy),
-        )
-        .route(
-            "/api/projects/{project}/{kind}/{id}",
-            get(project_rest::get_entity),
-        )
-        .route(
-            "/api/projects/{project}/{kind}",
-            get(not_found).post(project_rest::create_entity),
-        )
+        .merge(project_rest::routes())
         .route("/graphql", post(graphql))
         .route("/ws", get(crate::ws::ws_handler))
-        .fallback(not_found)
+        .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), faults))
         .with_state(shared)
 }
@@ -149,11 +113,6 @@ fn injected_failure(status: u16, method: &Method, path: &str) -> Response {
         json!({"code": status, "detail": detail})
     };
     (code, axum::Json(body)).into_response()
-}
-
-/// The unknown-route shape.
-async fn not_found(req: Request) -> Response {
-    endpoint_not_found(req.uri().path())
 }
 
 async fn index() -> Response {

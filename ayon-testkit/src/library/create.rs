@@ -19,6 +19,22 @@ fn string(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_owned)
 }
 
+/// An entity of type `$ty` with the fields given, plus the ones every create fills alike from
+/// the body `$v`: `status` (with this kind's default), `attrib`, `data`, both times now.
+macro_rules! entity {
+    ($ty:ident, $v:expr, $now:expr, $status:expr, { $($field:ident $(: $value:expr)?),* $(,)? }) => {
+        $ty {
+            $($field $(: $value)?,)*
+            status: string_or($v, "status", $status),
+            attrib: obj($v, "attrib"),
+            data: obj($v, "data"),
+            created_at: $now.to_owned(),
+            updated_at: $now.to_owned(),
+            ..$ty::default()
+        }
+    };
+}
+
 /// What a create produced: ids for the event and its description.
 pub(crate) struct Created {
     pub topic: &'static str,
@@ -84,22 +100,16 @@ pub(crate) fn create_in(
                 }
                 None => name.clone(),
             };
-            p.folders.push(Folder {
+            p.folders.push(entity!(Folder, v, &now, "Not ready", {
                 id: id.clone(),
                 name: name.clone(),
                 path,
                 folder_type: string_or(v, "folderType", "Folder"),
                 parent_id: parent_id.clone(),
                 label: string(v, "label"),
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
                 active: true,
                 thumbnail_hash: None,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Folder::default()
-            });
+            }));
             Ok(Created::new(
                 "entity.folder.created",
                 id,
@@ -111,18 +121,12 @@ pub(crate) fn create_in(
             let name = need("name")?;
             let folder_id = need("folderId")?;
             let f = folder_mut(p, &folder_id)?;
-            f.tasks.push(Task {
+            f.tasks.push(entity!(Task, v, &now, "Not ready", {
                 id: id.clone(),
                 name: name.clone(),
                 task_type: string_or(v, "taskType", "Generic"),
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
                 active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Task::default()
-            });
+            }));
             Ok(Created::new(
                 "entity.task.created",
                 id,
@@ -135,21 +139,15 @@ pub(crate) fn create_in(
             let folder_id = need("folderId")?;
             let f = folder_mut(p, &folder_id)?;
             let ptype = string_or(v, "productType", "usd");
-            f.products.push(Product {
+            f.products.push(entity!(Product, v, &now, "Not ready", {
                 id: id.clone(),
                 name: name.clone(),
                 product_base_type: Some(
                     string(v, "productBaseType").unwrap_or_else(|| ptype.clone()),
                 ),
                 product_type: ptype,
-                status: string_or(v, "status", "Not ready"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
                 active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Product::default()
-            });
+            }));
             Ok(Created::new(
                 "entity.product.created",
                 id,
@@ -174,19 +172,13 @@ pub(crate) fn create_in(
             if pr.versions.iter().any(|x| x.version == number) {
                 return Err((409, format!("Version {number} already exists")));
             }
-            let version = Version {
+            let version = entity!(Version, v, &now, "Pending review", {
                 id: id.clone(),
                 version: number,
                 author: string_or(v, "author", "admin"),
-                status: string_or(v, "status", "Pending review"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
                 active: v.get("active").and_then(Value::as_bool).unwrap_or(true),
                 task_id: string(v, "taskId"),
-                created_at: now.clone(),
-                updated_at: now,
-                ..Version::default()
-            };
+            });
             let description = format!("Version {} created", version.name());
             pr.versions.push(version);
             Ok(Created::new(
@@ -213,18 +205,13 @@ pub(crate) fn create_in(
                 .transpose()
                 .map_err(|e| (400, format!("Invalid files: {e}")))?
                 .unwrap_or_default();
-            ver.representations.push(Representation {
-                id: id.clone(),
-                name: name.clone(),
-                status: string_or(v, "status", "Omitted"),
-                attrib: obj(v, "attrib"),
-                data: obj(v, "data"),
-                files,
-                active: true,
-                created_at: now.clone(),
-                updated_at: now,
-                ..Representation::default()
-            });
+            ver.representations
+                .push(entity!(Representation, v, &now, "Omitted", {
+                    id: id.clone(),
+                    name: name.clone(),
+                    files,
+                    active: true,
+                }));
             Ok(Created::new(
                 "entity.representation.created",
                 id,
