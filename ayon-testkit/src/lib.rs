@@ -21,6 +21,7 @@ mod server;
 mod state;
 pub mod template;
 mod users;
+mod validate;
 mod ws;
 
 pub use error::TestkitError;

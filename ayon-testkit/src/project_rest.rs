@@ -16,7 +16,7 @@ use crate::auth::{Caller, authenticate};
 use crate::library::{
     Folder, Library, Product, Project, Representation, Task, Version, create_in, iso_now,
 };
-use crate::request::{query_value as q, site_of};
+use crate::request::{client_site_id, query_value as q};
 use crate::respond::{
     Invalid, endpoint_not_found, error, json_response, missing_body_field, no_content,
     unknown_endpoint, validation_error,
@@ -186,6 +186,11 @@ pub(crate) async fn site_roots(
     Query(query): Q,
     headers: HeaderMap,
 ) -> Response {
+    // The site id dependency answers before the query is validated.
+    let site = match client_site_id(&headers, &query) {
+        Ok(site) => site,
+        Err(resp) => return *resp,
+    };
     let platform = q(&query, "platform");
     if let Some(pf) = platform
         && !matches!(pf, "windows" | "linux" | "darwin")
@@ -201,7 +206,6 @@ pub(crate) async fn site_roots(
             }],
         );
     }
-    let site = site_of(&headers, &query);
     caller.project(&project, |lib, p| {
         let (platform, site) = match (site, platform) {
             (None, None) => return error(400, "Either site_id or platform must be provided"),

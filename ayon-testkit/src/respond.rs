@@ -27,6 +27,15 @@ pub(crate) fn exception(detail: &str, location: &str) -> Response {
     )
 }
 
+/// How the server's `log_exception` words an unhandled exception for `detail`:
+/// `Class: message`, stripped, with braces doubled (it escapes them for its logger).
+pub(crate) fn python_exception(class: &str, message: &str) -> String {
+    format!("{class}: {message}")
+        .trim()
+        .replace('{', "{{")
+        .replace('}', "}}")
+}
+
 /// The 404 for a path no route serves.
 pub(crate) fn endpoint_not_found(path: &str) -> Response {
     json_response(
@@ -50,10 +59,24 @@ pub(crate) struct Invalid {
 
 /// The request-validation shape (400, not 422).
 pub(crate) fn validation_error(method: &str, path: &str, errors: Vec<Invalid>) -> Response {
+    // The server's handler names a field by its `loc` without the first element ("body",
+    // "query"...) unless that is all there is, joined with dots: `uris.0`.
     let traceback = errors
         .iter()
         .map(|e| {
-            let field = e.loc.last().and_then(Value::as_str).unwrap_or_default();
+            let loc = if e.loc.len() > 1 {
+                &e.loc[1..]
+            } else {
+                &e.loc[..]
+            };
+            let field = loc
+                .iter()
+                .map(|part| match part {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".");
             format!("{field}: {}", e.msg)
         })
         .collect::<Vec<_>>()
