@@ -248,12 +248,22 @@ fn batch_projects(uris: &[String]) -> Result<Vec<String>, Box<Response>> {
 }
 
 /// `normalize_project_name`: the project whose name equals this one case-insensitively, the
-/// first in name order (the server's project list is sorted by name).
+/// first in name order (the server's project list is sorted by name), skeleton projects
+/// (`data.isSkeleton`) left out.
 fn canonical_project<'a>(lib: &'a Library, name: &str) -> Option<&'a Project> {
     lib.projects
         .iter()
-        .filter(|p| p.name.to_lowercase() == name.to_lowercase())
+        .filter(|p| p.name.to_lowercase() == name.to_lowercase() && !is_skeleton(p))
         .min_by(|a, b| a.name.cmp(&b.name))
+}
+
+/// `data->>'isSkeleton' == 'true'`.
+fn is_skeleton(project: &Project) -> bool {
+    match project.extra.get("data").and_then(|d| d.get("isSkeleton")) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
 }
 
 /// What one URI is resolved against.

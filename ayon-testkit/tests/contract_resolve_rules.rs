@@ -287,6 +287,24 @@ fn a_bad_version_of_an_unknown_project_is_a_missing_project() {
 }
 
 #[test]
+fn a_skeleton_project_is_not_found() {
+    let mut lib = Library::demo_offline();
+    let project = lib.project_mut("demo_offline").expect("demo");
+    project
+        .extra
+        .insert("data".into(), json!({"isSkeleton": true}));
+    let server = TestServer::start(lib).expect("testkit starts");
+    // `get_project_list(with_skeleton=False)`: the URI's name, as written, in the error.
+    let upper = "ayon://Demo_Offline/assets/characters/hero?product=usdAsset";
+    let (status, body) = resolve(&server, &PLAIN, false, &[upper]);
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!([{"uri": upper, "entities": [], "error": "Project Demo_Offline not found"}])
+    );
+}
+
+#[test]
 fn an_unknown_site_fails_only_when_a_uri_needs_its_platform() {
     let server = demo();
     let ask = with_site("never-registered");
