@@ -74,6 +74,13 @@ fn resolve(server: &TestServer, ask: &Ask<'_>, roots: bool, uris: &[&str]) -> (u
     )
 }
 
+/// The body of a request that must succeed (200).
+fn answers(server: &TestServer, ask: &Ask<'_>, roots: bool, uris: &[&str]) -> Value {
+    let (status, body) = resolve(server, ask, roots, uris);
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// The recorded entities of `uri` in a fixture's first exchange.
 fn recorded(fixture: &str, uri: &str) -> Vec<Value> {
     let data = load_fixture(fixture).expect("the recorded fixtures are required");
@@ -115,14 +122,11 @@ fn demo() -> TestServer {
 fn no_folder_path_searches_every_folder() {
     let server = demo();
     let uri = "ayon+entity://demo_offline?product=usdAsset&version=v001&representation=usd";
-    let (status, body) = resolve(&server, &PLAIN, false, &[uri]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &PLAIN, false, &[uri]);
     let entities = body[0]["entities"].as_array().expect("entities");
     // `get_path_conditions(None)` is `[]`: the hero's usdAsset and the 100 props' usdAsset.
     assert_eq!(entities.len(), 101);
-    let mut hero = recorded_one(HERO_V1_USD);
-    hero["projectName"] = "demo_offline".into();
-    assert_eq!(entities[0], hero);
+    assert_eq!(entities[0], recorded_one(HERO_V1_USD));
     let lib = server.library();
     let lib = lib.read();
     let project = lib.project("demo_offline").expect("demo");
@@ -169,8 +173,7 @@ fn blank_or_misspelled_product_key_searches_every_product() {
         "ayon+entity://demo_offline/assets/characters/hero?prodcut=usdAsset&version=v002&representation=usd",
         "ayon+entity://demo_offline/assets/characters/hero?version=v002&representation=usd",
     ];
-    let (status, body) = resolve(&server, &PLAIN, false, &uris);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &PLAIN, false, &uris);
     let want: Vec<Value> = uris
         .iter()
         .map(|uri| json!({"uri": uri, "entities": hero_v002_usd_of_every_product()}))
@@ -183,12 +186,10 @@ fn neither_path_nor_product_searches_the_whole_project() {
     let server = demo();
     let hero_abc = "ayon+entity://demo_offline?version=hero&representation=abc";
     let task = "ayon+entity://demo_offline?task=modeling";
-    let (status, body) = resolve(&server, &PLAIN, false, &[hero_abc, task]);
-    assert_eq!(status, 200, "{body}");
-    let mut shot = recorded_one(
+    let body = answers(&server, &PLAIN, false, &[hero_abc, task]);
+    let shot = recorded_one(
         "ayon+entity://demo_offline/shots/sq010/sh010?product=usdShot&version=hero&representation=abc",
     );
-    shot["projectName"] = "demo_offline".into();
     let modeling = recorded_one("ayon+entity://demo_offline/assets/characters/hero?task=modeling");
     assert_eq!(
         body,
@@ -208,8 +209,7 @@ fn task_names_and_workfile_tasks_are_literal() {
         // No task with a workfile: `t.name = 'None'`.
         "ayon://demo_offline/assets/characters/hero?workfile=x.ma",
     ];
-    let (status, body) = resolve(&server, &PLAIN, false, &uris);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &PLAIN, false, &uris);
     assert_eq!(
         body,
         json!([{"uri": uris[0], "entities": []}, {"uri": uris[1], "entities": []}])
@@ -237,8 +237,7 @@ fn an_unparsable_uri_fails_the_whole_request_with_roots_and_a_site() {
 
     // The same batch without roots, or without a site, answers per URI.
     for (ask, roots) in [(with_site(LINUX), false), (PLAIN, true)] {
-        let (status, body) = resolve(&server, &ask, roots, &uris);
-        assert_eq!(status, 200, "{body}");
+        let body = answers(&server, &ask, roots, &uris);
         assert_eq!(body[11]["error"], "Invalid scheme: http");
     }
 }
@@ -249,8 +248,7 @@ fn what_parse_uri_refuses_decides_the_batch_not_the_version_keyword() {
     // "banana" is a name, so `parse_uri` accepts it; `get_version_conditions` refuses it
     // later, inside its URI.
     let banana = "ayon://demo_offline/assets/characters/hero?product=usdAsset&version=banana&representation=usd";
-    let (status, body) = resolve(&server, &with_site(LINUX), true, &[banana]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &with_site(LINUX), true, &[banana]);
     assert_eq!(
         body,
         json!([{"uri": banana, "entities": [], "error": "Invalid version name: banana"}])
@@ -273,34 +271,37 @@ fn what_parse_uri_refuses_decides_the_batch_not_the_version_keyword() {
     assert_exception(&got, "ValueError: Invalid scheme:");
 }
 
+/// A one-URI request whose only answer is `error`.
+fn assert_uri_error(server: &TestServer, uri: &str, error: &str) {
+    let got = resolve(server, &PLAIN, false, &[uri]);
+    assert_eq!(
+        got,
+        (200, json!([{"uri": uri, "entities": [], "error": error}]))
+    );
+}
+
 #[test]
 fn a_bad_version_of_an_unknown_project_is_a_missing_project() {
-    let server = demo();
     // The project lookup comes before `get_version_conditions`.
-    let uri = "ayon://nowhere/a?product=p&version=banana&representation=usd";
-    let (status, body) = resolve(&server, &PLAIN, false, &[uri]);
-    assert_eq!(status, 200);
-    assert_eq!(
-        body,
-        json!([{"uri": uri, "entities": [], "error": "Project nowhere not found"}])
+    assert_uri_error(
+        &demo(),
+        "ayon://nowhere/a?product=p&version=banana&representation=usd",
+        "Project nowhere not found",
     );
 }
 
 #[test]
 fn a_skeleton_project_is_not_found() {
-    let mut lib = Library::demo_offline();
-    let project = lib.project_mut("demo_offline").expect("demo");
-    project
-        .extra
-        .insert("data".into(), json!({"isSkeleton": true}));
-    let server = TestServer::start(lib).expect("testkit starts");
+    let server = demo_with(|project| {
+        project
+            .extra
+            .insert("data".into(), json!({"isSkeleton": true}));
+    });
     // `get_project_list(with_skeleton=False)`: the URI's name, as written, in the error.
-    let upper = "ayon://Demo_Offline/assets/characters/hero?product=usdAsset";
-    let (status, body) = resolve(&server, &PLAIN, false, &[upper]);
-    assert_eq!(status, 200);
-    assert_eq!(
-        body,
-        json!([{"uri": upper, "entities": [], "error": "Project Demo_Offline not found"}])
+    assert_uri_error(
+        &server,
+        "ayon://Demo_Offline/assets/characters/hero?product=usdAsset",
+        "Project Demo_Offline not found",
     );
 }
 
@@ -314,8 +315,7 @@ fn an_unknown_site_fails_only_when_a_uri_needs_its_platform() {
         "ayon://nowhere/a?product=x",
         "ayon://demo_offline",
     ];
-    let (status, body) = resolve(&server, &ask, false, &quiet);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &ask, false, &quiet);
     assert_eq!(
         body,
         json!([
@@ -344,8 +344,7 @@ fn a_project_written_in_another_case_gets_no_roots() {
     let server = demo();
     let upper = "ayon+entity://DEMO_OFFLINE/assets/characters/hero?product=usdAsset&version=v001&representation=usd";
     // Alone in its request: `WHERE name = ANY(['DEMO_OFFLINE'])` finds no anatomy roots.
-    let (status, body) = resolve(&server, &with_site(LINUX), true, &[upper]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &with_site(LINUX), true, &[upper]);
     let rootless = recorded("resolve_batch_noroots_site.json", upper);
     assert_eq!(body, json!([{"uri": upper, "entities": rootless}]));
     assert!(
@@ -356,8 +355,7 @@ fn a_project_written_in_another_case_gets_no_roots() {
 
     // With the exact spelling in the same request the roots are keyed by the real name, and
     // the URI written in another case finds them under it.
-    let (status, body) = resolve(&server, &with_site(LINUX), true, &[HERO_V1_USD, upper]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &with_site(LINUX), true, &[HERO_V1_USD, upper]);
     let rooted = recorded("resolve_valid_roots_site_linux.json", HERO_V1_USD);
     let mut upper_rooted = rooted.clone();
     upper_rooted[0]["projectName"] = "DEMO_OFFLINE".into();
@@ -402,8 +400,7 @@ fn the_site_id_comes_from_the_query_first_and_is_checked_before_credentials() {
         query: &[("site", "offline-test-windows")],
         authorised: true,
     };
-    let (status, body) = resolve(&server, &ask, false, &[HERO_V1_USD]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &ask, false, &[HERO_V1_USD]);
     let windows = recorded("resolve_valid_roots_site_windows.json", HERO_V1_USD);
     let path = body[0]["entities"][0]["filePath"]
         .as_str()
@@ -523,29 +520,34 @@ fn the_request_is_validated_as_pydantic_v1_does() {
     assert_exception(&got, "ValueError: Invalid scheme:");
 }
 
+/// A server for demo_offline with one change applied to the project.
+fn demo_with(change: impl FnOnce(&mut ayon_testkit::library::Project)) -> TestServer {
+    let mut lib = Library::demo_offline();
+    change(lib.project_mut("demo_offline").expect("demo"));
+    TestServer::start(lib).expect("testkit starts")
+}
+
 /// demo_offline with one change applied to the hero's usdAsset versions.
 fn hero_usd_asset(change: impl FnOnce(&mut Vec<ayon_testkit::library::Version>)) -> TestServer {
-    let mut lib = Library::demo_offline();
-    let project = lib.project_mut("demo_offline").expect("demo");
-    let folder = project
-        .folders
-        .iter_mut()
-        .find(|f| f.path == "assets/characters/hero")
-        .expect("hero");
-    let product = folder
-        .products
-        .iter_mut()
-        .find(|p| p.name == "usdAsset")
-        .expect("usdAsset");
-    change(&mut product.versions);
-    TestServer::start(lib).expect("testkit starts")
+    demo_with(|project| {
+        let folder = project
+            .folders
+            .iter_mut()
+            .find(|f| f.path == "assets/characters/hero")
+            .expect("hero");
+        let product = folder
+            .products
+            .iter_mut()
+            .find(|p| p.name == "usdAsset")
+            .expect("usdAsset");
+        change(&mut product.versions);
+    })
 }
 
 fn version_of(server: &TestServer, version: &str) -> Vec<Value> {
     let uri =
         format!("ayon://demo_offline/assets/characters/hero?product=usdAsset&version={version}");
-    let (status, body) = resolve(server, &PLAIN, false, &[&uri]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(server, &PLAIN, false, &[&uri]);
     body[0]["entities"]
         .as_array()
         .expect("entities")
@@ -610,8 +612,7 @@ fn one_uri_answers_at_most_a_thousand_rows() {
         query: &[("pathOnly", "true")],
         ..PLAIN
     };
-    let (status, body) = resolve(&server, &ask, false, &["ayon://big/f?representation=*"]);
-    assert_eq!(status, 200);
+    let body = answers(&server, &ask, false, &["ayon://big/f?representation=*"]);
     let entities = body[0]["entities"].as_array().expect("entities");
     assert_eq!(entities.len(), 1000);
     assert_eq!(entities[0], json!({"filePath": "{root[work]}/x"}));
@@ -644,7 +645,6 @@ fn a_representation_context_that_is_not_a_mapping_fails_the_request() {
         rep.data.insert("context".into(), Value::Null);
         rep.attrib.insert("template".into(), "".into());
     });
-    let (status, body) = resolve(&server, &PLAIN, false, &[HERO_V1_USD]);
-    assert_eq!(status, 200, "{body}");
+    let body = answers(&server, &PLAIN, false, &[HERO_V1_USD]);
     assert!(body[0]["entities"][0].get("filePath").is_none(), "{body}");
 }
