@@ -83,21 +83,19 @@ pub(crate) async fn resolve(
             Parsed::Valid(u) | Parsed::BadVersion(u, _) => {
                 // `normalize_project_name` runs only when the name differs from the previous
                 // URI's as written; an unknown project leaves the previous one current.
-                if current
-                    .as_ref()
-                    .is_none_or(|(written, _)| written != u.project())
-                {
-                    match canonical_project(&lib, u.project()) {
-                        Some(project) => current = Some((u.project().to_owned(), project)),
+                let project = match &current {
+                    Some((written, project)) if written == u.project() => *project,
+                    _ => match canonical_project(&lib, u.project()) {
+                        Some(project) => {
+                            current = Some((u.project().to_owned(), project));
+                            project
+                        }
                         None => {
                             answers
                                 .push(failed(uri, &format!("Project {} not found", u.project())));
                             continue;
                         }
-                    }
-                }
-                let Some((_, project)) = &current else {
-                    continue;
+                    },
                 };
                 let bad_version = match &parsed {
                     Parsed::BadVersion(_, message) => Some(message.as_str()),
@@ -372,7 +370,7 @@ fn representation_path(
     if let Some(message) = refusal {
         return Err(Box::new(exception(
             &python_exception("TypeError", message),
-            "api/resolve/__init__.py:220\ncontext[\"root\"] = roots or {}",
+            "api/resolve/__init__.py:416\nentities = await resolve_entities(\n\napi/resolve/__init__.py:298\nfile_path = get_representation_path(\n\napi/resolve/__init__.py:125\ncontext[\"root\"] = roots or {}",
         )));
     }
     Ok(file_path(

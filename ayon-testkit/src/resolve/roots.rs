@@ -44,7 +44,7 @@ pub(crate) fn batch_roots(
             let Some(path) = per_platform.for_platform(platform) else {
                 return Err(fail(
                     &python_exception("KeyError", &format!("'{platform}'")),
-                    "ayon_server/helpers/roots.py:44\nroots[_project_name][_root_name] = _root_paths[platform]",
+                    "ayon_server/helpers/roots.py:42\nroots[_project_name][_root_name] = _root_paths[platform]",
                 ));
             };
             paths.insert(name.clone(), path.to_owned());
@@ -98,7 +98,7 @@ pub(crate) fn batch_roots(
         let Some(paths) = roots.get_mut(name) else {
             return Err(fail(
                 &python_exception("KeyError", &format!("'{name}'")),
-                "ayon_server/helpers/roots.py:55\nroots[project_name].update({k: v for k, v in row[\"data\"].items() if v})",
+                "ayon_server/helpers/roots.py:54\nroots[project_name].update({k: v for k, v in row[\"data\"].items() if v})",
             ));
         };
         for (root, path) in overrides.iter().filter(|(_, path)| !path.is_empty()) {
