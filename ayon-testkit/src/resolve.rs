@@ -140,9 +140,17 @@ fn validate(query: &[(String, String)], body: &[u8]) -> Result<ResolveRequest, B
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let mut resolve_roots = false;
     let mut uris = Vec::new();
-    match &body {
-        Value::Null => errors.push(missing(vec!["body".into()])),
-        Value::Object(o) => {
+    // Pydantic reads a body that is not an object through `from_orm` (the model has
+    // `orm_mode`), as attributes: a list or a string has none, so every field is absent.
+    let no_fields = Map::new();
+    let fields = match &body {
+        Value::Null => None,
+        Value::Object(o) => Some(o),
+        _ => Some(&no_fields),
+    };
+    match fields {
+        None => errors.push(missing(vec!["body".into()])),
+        Some(o) => {
             // The alias first, the field name only when the alias is absent.
             let roots_loc = || vec!["body".into(), "resolveRoots".into()];
             match o.get("resolveRoots").or_else(|| o.get("resolve_roots")) {
@@ -177,11 +185,6 @@ fn validate(query: &[(String, String)], body: &[u8]) -> Result<ResolveRequest, B
                 )),
             }
         }
-        _ => errors.push(invalid(
-            vec!["body".into()],
-            "value is not a valid dict",
-            "type_error.dict",
-        )),
     }
     if !errors.is_empty() {
         return Err(Box::new(validation_error("POST", "/api/resolve", errors)));
