@@ -21,6 +21,8 @@ mod error;
 mod key;
 mod location;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod sqlite;
 mod stats;
 mod tiered;
@@ -31,8 +33,15 @@ pub use error::CacheError;
 pub use key::{Key, Namespace};
 pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path};
 pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
+#[cfg(feature = "redis")]
+pub use redis::{REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisCache, RedisConfig};
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
-pub use stats::{CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats, TierStats};
+pub use stats::{
+    BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,
+    SharedTierStats, TierStats,
+};
+#[cfg(feature = "redis")]
+pub use tiered::EntryFilter;
 pub use tiered::{TieredCache, TieredCacheBuilder};
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ mod fixtures;
 mod graphql;
 pub mod library;
 mod publish;
+pub mod redis;
 mod resolve;
 mod routes;
 mod server;
