@@ -80,6 +80,8 @@ fn tiered(dir: &Path, config: RedisConfig) -> TieredCache {
 fn spawn_child(test: &str, role: &str, url: &str, dir: &Path, prefix: &str) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(ayon_cache::REDIS_URL_ENV, url)
+        .env(ayon_cache::REDIS_PREFIX_ENV, prefix)
         .env(ROLE_ENV, role)
         .env(URL_ENV, url)
         .env(DIR_ENV, dir)
@@ -129,7 +131,18 @@ const TWO_PROCESSES: &str = "b_answers_from_redis_what_a_wrote";
 #[test]
 fn b_answers_from_redis_what_a_wrote() {
     if let Some((role, url, dir, prefix)) = child_args() {
-        let cache = tiered(&dir, config(&url, &prefix));
+        let cache = if role == "b" {
+            // B is configured the way a host does it: from the environment.
+            assert_eq!(
+                std::env::var(ayon_cache::REDIS_URL_ENV).as_deref(),
+                Ok(url.as_str())
+            );
+            let cache = TieredCache::builder().dir(&dir).redis_from_env().open();
+            assert!(cache.shared().is_some(), "{:?}", cache.diagnostics());
+            cache
+        } else {
+            tiered(&dir, config(&url, &prefix))
+        };
         match role.as_str() {
             "a" => {
                 for i in 0..300 {
@@ -259,6 +272,34 @@ fn stores_by_freshness_and_reads_bad_values_as_misses() {
         1
     );
     assert_eq!(redis.get(&key(4)).unwrap(), None);
+}
+
+#[test]
+fn acl_user_and_password_from_the_url() {
+    // Each directive's words are separate arguments (redis-server joins them until the next --).
+    let Some(server) = RedisServer::start_or_skip(&[
+        "--user", "default", "off", "--user", "farm", "on", ">s3cret", "~*", "&*", "+@all",
+    ]) else {
+        return;
+    };
+    let port = server.port();
+    let good = config(&format!("redis://farm:s3cret@127.0.0.1:{port}"), "acl:")
+        .open()
+        .unwrap();
+    good.put(key(1), answer(1)).unwrap();
+    assert!(good.get(&key(1)).unwrap().is_some());
+    assert_eq!(good.shared_stats().errors, 0);
+    // A wrong password is a miss and a skipped write, never an error to the caller.
+    let bad = config(&format!("redis://farm:wrong@127.0.0.1:{port}"), "acl:")
+        .open()
+        .unwrap();
+    assert_eq!(bad.get(&key(1)).unwrap(), None);
+    bad.put(key(2), answer(2)).unwrap();
+    assert!(bad.shared_stats().errors >= 1);
+    assert!(
+        !format!("{bad:?}").contains("wrong"),
+        "the password never shows in Debug"
+    );
 }
 
 /// Runs `f` and asserts it returned within [`CALL_BOUND`].

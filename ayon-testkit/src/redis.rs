@@ -120,9 +120,11 @@ impl RedisServer {
         })
     }
 
-    /// Whether the server answers `PING` within 200 ms.
+    /// Whether the server answers `PING` within 200 ms (`+PONG`, or `-NOAUTH` when the
+    /// default user is disabled: it answers either way).
     pub fn ping(&self) -> bool {
-        self.command("PING").is_some_and(|r| r.starts_with("+PONG"))
+        self.command("PING")
+            .is_some_and(|r| r.starts_with("+PONG") || r.starts_with("-NOAUTH"))
     }
 
     /// Sends one inline command (e.g. `"DBSIZE"`, `"FLUSHALL"`) and returns the raw reply line,
