@@ -364,7 +364,12 @@ impl RedisCache {
                         pool.push(conn);
                     }
                 }
-                // After a timeout a late reply may still arrive: the connection is dropped.
+                // After a timeout a late reply may still arrive: the connection is dropped. A
+                // transport failure usually means Redis went away (or restarted): the idle
+                // connections are as dead, so they go too rather than each failing in turn.
+                if transport {
+                    self.pool.lock().clear();
+                }
                 self.failed(what, &e, transport);
                 None
             }
