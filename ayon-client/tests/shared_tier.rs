@@ -6,8 +6,9 @@
 //! `.redis(...)`, as any host can. Children are this test binary re-executed with `ROLE_ENV`.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ayon_cache::{RedisConfig, TieredCache};
 use ayon_client::{Client, OfflineClient, Platform, Source};
@@ -41,11 +42,11 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
         .platform(Platform::Linux)
         .build()
         .expect("client");
-    let cache = TieredCache::builder()
-        .dir(dir)
-        .redis(Some(RedisConfig::new(redis).prefix("client-proof:")))
-        .open();
-    assert!(cache.shared().is_some(), "{role}: no shared tier");
+    // An empty Redis URL: a worker without the shared tier (the farm's baseline).
+    let shared = (!redis.is_empty()).then(|| RedisConfig::new(redis).prefix("client-proof:"));
+    let with_shared = shared.is_some();
+    let cache = TieredCache::builder().dir(dir).redis(shared).open();
+    assert_eq!(cache.shared().is_some(), with_shared, "{role}: shared tier");
     let offline = OfflineClient::builder(client, Arc::new(cache)).build();
     let uris = uris();
     let results = offline.resolve_blocking(&uris);
@@ -65,8 +66,8 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
     println!("CHILD-OK {role}");
 }
 
-#[test]
-fn b_resolves_from_redis_what_a_resolved_without_asking_the_server() {
+/// The child side, when this process is one.
+fn as_child() -> bool {
     if let (Ok(role), Ok(server), Ok(token), Ok(redis), Some(dir)) = (
         std::env::var(ROLE_ENV),
         std::env::var(SERVER_ENV),
@@ -75,6 +76,40 @@ fn b_resolves_from_redis_what_a_resolved_without_asking_the_server() {
         std::env::var_os(DIR_ENV),
     ) {
         child(&role, &server, &token, &redis, Path::new(&dir));
+        return true;
+    }
+    false
+}
+
+fn spawn(test: &str, role: &str, server: &TestServer, redis: &str, dir: &Path) -> Child {
+    Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(ROLE_ENV, role)
+        .env(SERVER_ENV, server.url())
+        .env(TOKEN_ENV, server.session_token())
+        .env(REDIS_ENV, redis)
+        .env(DIR_ENV, dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn child")
+}
+
+fn finish(role: &str, child: Child, dir: &Path) -> String {
+    let out = child.wait_with_output().expect("wait for child");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("CHILD-OK"),
+        "process {role} failed ({}):\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::read_to_string(dir.join("results.txt")).expect("results")
+}
+
+#[test]
+fn b_resolves_from_redis_what_a_resolved_without_asking_the_server() {
+    if as_child() {
         return;
     }
     let Some(redis) = RedisServer::start_or_skip(&[]) else {
@@ -82,25 +117,11 @@ fn b_resolves_from_redis_what_a_resolved_without_asking_the_server() {
     };
     let server = TestServer::start(Library::demo_offline()).expect("testkit server");
     let run = |role: &str, dir: &Path| {
-        let out = Command::new(std::env::current_exe().expect("test binary"))
-            .args(["--exact", TEST_NAME, "--nocapture", "--test-threads=1"])
-            .env(ROLE_ENV, role)
-            .env(SERVER_ENV, server.url())
-            .env(TOKEN_ENV, server.session_token())
-            .env(REDIS_ENV, redis.url())
-            .env(DIR_ENV, dir)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .output()
-            .expect("run child");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success() && stdout.contains("CHILD-OK"),
-            "process {role} failed ({}):\n{stdout}\n{}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr)
-        );
-        std::fs::read_to_string(dir.join("results.txt")).expect("results")
+        finish(
+            role,
+            spawn(TEST_NAME, role, &server, &redis.url(), dir),
+            dir,
+        )
     };
     let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let a = run("a", dir_a.path());
@@ -115,4 +136,82 @@ fn b_resolves_from_redis_what_a_resolved_without_asking_the_server() {
         after_a,
         "B answered everything from Redis: no further resolve request"
     );
+}
+
+const FARM: &str = "a_farm_asks_the_server_once_per_answer_with_the_shared_tier";
+
+/// Runs `workers` worker processes in waves of `wave` (each wave starts when the previous one
+/// is done, as farm jobs arrive over time), each with an empty local cache, resolving the same
+/// 300 URIs. Returns (resolve requests the server saw, wall time).
+fn farm(server: &TestServer, redis: &str, workers: usize, wave: usize) -> (u64, Duration) {
+    let before = server.request_count("POST /api/resolve");
+    let start = Instant::now();
+    let mut first: Option<String> = None;
+    let dirs: Vec<_> = (0..workers).map(|_| tempfile::tempdir().unwrap()).collect();
+    for chunk in dirs.chunks(wave) {
+        let running: Vec<_> = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                (
+                    format!("w{i}"),
+                    spawn(FARM, "worker", server, redis, d.path()),
+                    d,
+                )
+            })
+            .collect();
+        for (role, child, dir) in running {
+            let results = finish(&role, child, dir.path());
+            match &first {
+                None => first = Some(results),
+                Some(f) => assert_eq!(f, &results, "{role} answered differently"),
+            }
+        }
+    }
+    (
+        server.request_count("POST /api/resolve") - before,
+        start.elapsed(),
+    )
+}
+
+/// The scale simulation, small by default (8 workers in waves of 4; set
+/// `AYON_FARM_WORKERS=32` for the figures in BENCHMARKS.md, `AYON_FARM_WAVE` for the wave
+/// size): with the shared tier only the first wave asks the server; without it every worker
+/// does. Workers of one wave start together and all miss together: there is no cross-process
+/// single-flight yet.
+#[test]
+fn a_farm_asks_the_server_once_per_answer_with_the_shared_tier() {
+    if as_child() {
+        return;
+    }
+    let Some(redis) = RedisServer::start_or_skip(&[]) else {
+        return;
+    };
+    let workers: usize = std::env::var("AYON_FARM_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let wave: usize = std::env::var("AYON_FARM_WAVE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4)
+        .clamp(1, workers.max(1));
+    let server = TestServer::start(Library::demo_offline()).expect("testkit server");
+    let (without, t_without) = farm(&server, "", workers, wave);
+    let (with, t_with) = farm(&server, &redis.url(), workers, wave);
+    eprintln!(
+        "farm of {workers} workers (waves of {wave}), 300 URIs each: \
+         without shared tier {without} resolve requests in {t_without:?}, \
+         with {with} in {t_with:?}"
+    );
+    let per_worker = without / workers as u64;
+    assert!(
+        per_worker > 0,
+        "each worker asks the server without the shared tier"
+    );
+    assert!(
+        with <= per_worker * wave as u64,
+        "only the first wave may ask the server: {with} requests, {per_worker} per worker"
+    );
+    assert!(with < without);
 }
