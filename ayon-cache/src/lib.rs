@@ -9,7 +9,10 @@
 //! - [`SqliteCache`]: one SQLite file (WAL) in the per-user cache directory, shared safely by
 //!   several processes; invalid files are moved aside and replaced, never a panic.
 //! - [`TieredCache`]: memory over SQLite, degrading to memory-only (and saying so) when the
-//!   directory cannot be written.
+//!   directory cannot be written; with feature `redis`, optionally over a shared Redis tier.
+//! - `RedisCache` (feature `redis`): the shared tier a farm or studio puts between the local
+//!   tiers and the server, fail-open (short timeouts, a circuit breaker), with cross-process
+//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL`.
 //!
 //! Keys are namespaced ([`Namespace::for_server`]: server URL + project). Entries carry their
 //! freshness class, source and format version; the cache never evicts by age, the policy layer

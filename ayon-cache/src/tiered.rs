@@ -185,6 +185,11 @@ impl TieredCacheBuilder {
 ///
 /// Writes and promotions of one key are serialised by a striped lock, so a promotion of an old
 /// value can never overwrite a newer write; memory hits take no lock of ours.
+///
+/// With a shared tier (feature `redis`, `TieredCacheBuilder::redis`): a local miss asks
+/// Redis and a Redis hit fills the local tiers; writes go through to Redis (never negative
+/// entries); Redis failures are never errors here (see `RedisCache`). A background thread
+/// applies other processes' invalidations to the local tiers.
 #[derive(Debug)]
 pub struct TieredCache {
     local: Arc<Local>,
