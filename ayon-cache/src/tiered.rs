@@ -486,7 +486,7 @@ impl Local {
 /// Reads: memory, SQLite, then the shared tier (when configured; its hit fills the local
 /// tiers). Writes: SQLite, memory, then the shared tier (fail-open: a Redis failure never
 /// becomes an error here). `remove_where` is local: shared moving entries are dropped by
-/// [`TieredCache::invalidate`].
+/// `TieredCache::invalidate` (feature `redis`).
 impl Cache for TieredCache {
     #[inline]
     fn get(&self, key: &Key) -> Result<Option<Entry>, CacheError> {
