@@ -272,6 +272,8 @@ impl Shared {
         if !shared.is_empty() {
             let _ = self.redis.put_many(shared);
         }
+        // After the answers are in Redis, so a waiting peer finds them rather than a gap.
+        self.redis.release_claims(entries.iter().map(|(k, _)| k));
     }
 }
 
@@ -494,9 +496,13 @@ impl Cache for TieredCache {
         #[cfg(feature = "redis")]
         if found.is_none()
             && let Some(s) = &self.shared
-            && let Ok(Some(e)) = s.redis.get(key)
         {
-            return Ok(Some(self.local.fill(key, e)));
+            if let Ok(Some(e)) = s.redis.get(key) {
+                return Ok(Some(self.local.fill(key, e)));
+            }
+            if let Some(e) = s.redis.await_peer(key) {
+                return Ok(Some(self.local.fill(key, e)));
+            }
         }
         Ok(found)
     }

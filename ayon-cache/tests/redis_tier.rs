@@ -532,3 +532,56 @@ fn an_invalidation_reaches_four_processes() {
         started.elapsed()
     );
 }
+
+#[test]
+fn peer_wait_gets_a_peers_answer_and_stops_on_a_negative_one() {
+    let Some(server) = RedisServer::start_or_skip(&[]) else {
+        return;
+    };
+    let wait = Duration::from_secs(5);
+    let open = || {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = tiered(dir.path(), config(&server.url(), "peers:").peer_wait(wait));
+        (dir, cache)
+    };
+    let ((_da, a), (_db, b)) = (open(), open());
+    // A misses first and so claims the key; its own second look does not wait for itself.
+    assert_eq!(a.get(&key(1)).unwrap(), None);
+    assert_eq!(
+        bounded("a look at our own claim", || a.get(&key(1)).unwrap()),
+        None
+    );
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| b.get(&key(1)).unwrap());
+        std::thread::sleep(Duration::from_millis(100));
+        a.put(key(1), answer(1)).unwrap();
+        let got = waiter
+            .join()
+            .unwrap()
+            .expect("B gets A's answer instead of a miss");
+        assert_eq!(got, answer(1).with_stored_at(got.stored_at()));
+    });
+    // A negative answer is not shared: storing it releases the claim and B stops waiting.
+    assert_eq!(a.get(&key(2)).unwrap(), None);
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| {
+            let start = Instant::now();
+            (b.get(&key(2)).unwrap(), start.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(100));
+        let negative = Entry::bytes(
+            Vec::<u8>::new(),
+            Freshness::Negative {
+                ttl: Duration::from_secs(60),
+            },
+            Source::Server,
+        );
+        a.put(key(2), negative).unwrap();
+        let (got, waited) = waiter.join().unwrap();
+        assert_eq!(got, None);
+        assert!(
+            waited < wait,
+            "B waited the whole {wait:?}: the claim was not released"
+        );
+    });
+}

@@ -20,6 +20,7 @@ const SERVER_ENV: &str = "AYON_CLIENT_TEST_SHARED_SERVER";
 const TOKEN_ENV: &str = "AYON_CLIENT_TEST_SHARED_TOKEN";
 const REDIS_ENV: &str = "AYON_CLIENT_TEST_SHARED_REDIS";
 const DIR_ENV: &str = "AYON_CLIENT_TEST_SHARED_DIR";
+const PEER_WAIT_ENV: &str = "AYON_CLIENT_TEST_SHARED_PEER_WAIT_MS";
 const TEST_NAME: &str = "b_resolves_from_redis_what_a_resolved_without_asking_the_server";
 
 /// 100 props × 3 versions in the demo library: 300 distinct immutable answers.
@@ -43,7 +44,15 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
         .build()
         .expect("client");
     // An empty Redis URL: a worker without the shared tier (the farm's baseline).
-    let shared = (!redis.is_empty()).then(|| RedisConfig::new(redis).prefix("client-proof:"));
+    let peer_wait = std::env::var(PEER_WAIT_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_millis);
+    let shared = (!redis.is_empty()).then(|| {
+        RedisConfig::new(redis)
+            .prefix("client-proof:")
+            .peer_wait(peer_wait)
+    });
     let with_shared = shared.is_some();
     let cache = TieredCache::builder().dir(dir).redis(shared).open();
     assert_eq!(cache.shared().is_some(), with_shared, "{role}: shared tier");
@@ -82,7 +91,19 @@ fn as_child() -> bool {
 }
 
 fn spawn(test: &str, role: &str, server: &TestServer, redis: &str, dir: &Path) -> Child {
+    spawn_with(test, role, server, redis, dir, Duration::ZERO)
+}
+
+fn spawn_with(
+    test: &str,
+    role: &str,
+    server: &TestServer,
+    redis: &str,
+    dir: &Path,
+    peer_wait: Duration,
+) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
+        .env(PEER_WAIT_ENV, peer_wait.as_millis().to_string())
         .args(["--exact", test, "--nocapture", "--test-threads=1"])
         .env(ROLE_ENV, role)
         .env(SERVER_ENV, server.url())
@@ -143,7 +164,14 @@ const FARM: &str = "a_farm_asks_the_server_once_per_answer_with_the_shared_tier"
 /// Runs `workers` worker processes in waves of `wave` (each wave starts when the previous one
 /// is done, as farm jobs arrive over time), each with an empty local cache, resolving the same
 /// 300 URIs. Returns (resolve requests the server saw, wall time).
-fn farm(server: &TestServer, redis: &str, workers: usize, wave: usize) -> (u64, Duration) {
+fn farm(
+    test: &str,
+    server: &TestServer,
+    redis: &str,
+    workers: usize,
+    wave: usize,
+    peer_wait: Duration,
+) -> (u64, Duration) {
     let before = server.request_count("POST /api/resolve");
     let start = Instant::now();
     let mut first: Option<String> = None;
@@ -153,11 +181,8 @@ fn farm(server: &TestServer, redis: &str, workers: usize, wave: usize) -> (u64, 
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                (
-                    format!("w{i}"),
-                    spawn(FARM, "worker", server, redis, d.path()),
-                    d,
-                )
+                let child = spawn_with(test, "worker", server, redis, d.path(), peer_wait);
+                (format!("w{i}"), child, d)
             })
             .collect();
         for (role, child, dir) in running {
@@ -197,8 +222,8 @@ fn a_farm_asks_the_server_once_per_answer_with_the_shared_tier() {
         .unwrap_or(4)
         .clamp(1, workers.max(1));
     let server = TestServer::start(Library::demo_offline()).expect("testkit server");
-    let (without, t_without) = farm(&server, "", workers, wave);
-    let (with, t_with) = farm(&server, &redis.url(), workers, wave);
+    let (without, t_without) = farm(FARM, &server, "", workers, wave, Duration::ZERO);
+    let (with, t_with) = farm(FARM, &server, &redis.url(), workers, wave, Duration::ZERO);
     eprintln!(
         "farm of {workers} workers (waves of {wave}), 300 URIs each: \
          without shared tier {without} resolve requests in {t_without:?}, \
@@ -214,4 +239,36 @@ fn a_farm_asks_the_server_once_per_answer_with_the_shared_tier() {
         "only the first wave may ask the server: {with} requests, {per_worker} per worker"
     );
     assert!(with < without);
+}
+
+const TOGETHER: &str = "workers_starting_together_wait_for_one_fetch_with_peer_wait";
+
+/// All workers start at once: with `RedisConfig::peer_wait` the first to miss claims each URI
+/// and the others wait for its answer in Redis, so the server sees about one worker's requests.
+#[test]
+fn workers_starting_together_wait_for_one_fetch_with_peer_wait() {
+    if as_child() {
+        return;
+    }
+    let Some(redis) = RedisServer::start_or_skip(&[]) else {
+        return;
+    };
+    let workers: usize = std::env::var("AYON_FARM_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let server = TestServer::start(Library::demo_offline()).expect("testkit server");
+    let (without, _) = farm(TOGETHER, &server, "", 1, 1, Duration::ZERO);
+    // Generous: the claimant's fetch must land within the wait on a loaded machine.
+    let wait = Duration::from_secs(10);
+    let (with, t_with) = farm(TOGETHER, &server, &redis.url(), workers, workers, wait);
+    eprintln!(
+        "{workers} workers at once with peer wait: {with} resolve requests \
+         (one worker alone: {without}) in {t_with:?}"
+    );
+    assert!(without > 0);
+    assert!(
+        with <= 2 * without,
+        "with peer wait the server should see about one worker's requests: {with} vs {without}"
+    );
 }

@@ -11,7 +11,7 @@ mod codec;
 pub(crate) mod subscribe;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use parking_lot::Mutex;
 use redis::{Client, Connection, RedisError, RedisResult};
@@ -59,6 +59,7 @@ pub struct RedisConfig {
     breaker_failures: u32,
     breaker_cooldown: Duration,
     subscribe: bool,
+    peer_wait: Duration,
 }
 
 impl std::fmt::Debug for RedisConfig {
@@ -78,6 +79,7 @@ impl std::fmt::Debug for RedisConfig {
             .field("breaker_failures", &self.breaker_failures)
             .field("breaker_cooldown", &self.breaker_cooldown)
             .field("subscribe", &self.subscribe)
+            .field("peer_wait", &self.peer_wait)
             .finish()
     }
 }
@@ -94,6 +96,7 @@ impl RedisConfig {
             breaker_failures: 3,
             breaker_cooldown: Duration::from_secs(5),
             subscribe: true,
+            peer_wait: Duration::ZERO,
         }
     }
 
@@ -137,6 +140,17 @@ impl RedisConfig {
         self
     }
 
+    /// Cross-process single-flight (default off: zero). When a tiered cache misses everywhere,
+    /// it claims the key in Redis for the caller to fetch; a process missing a key another
+    /// process holds the claim of waits up to `wait` for that answer to appear in Redis instead
+    /// of asking the server too. A wait that runs out turns waiting off for ten times `wait`,
+    /// so a claimant that never answers costs each process at most one wait per period.
+    /// Needs Redis 7 (`SET NX GET`); older servers just never wait.
+    pub fn peer_wait(mut self, wait: Duration) -> Self {
+        self.peer_wait = wait;
+        self
+    }
+
     /// Whether a tiered cache should start the invalidation subscriber.
     pub(crate) fn subscribes(&self) -> bool {
         self.subscribe
@@ -174,6 +188,8 @@ pub struct RedisCache {
     log: Arc<DiagnosticsLog>,
     /// Tells this cache's own invalidation messages from other processes'.
     origin: String,
+    /// Until when waiting for peers is off after a wait ran out.
+    peer_wait_off_until: Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for RedisCache {
@@ -213,6 +229,7 @@ impl RedisCache {
             counters: Counters::default(),
             log: Arc::new(DiagnosticsLog::default()),
             origin,
+            peer_wait_off_until: Mutex::new(None),
         })
     }
 
@@ -284,6 +301,30 @@ impl RedisCache {
             RedisCache::namespace_part(key.namespace()),
             key.name()
         )
+    }
+
+    fn claim_key(&self, key: &Key) -> String {
+        format!(
+            "{}c:{}\n{}",
+            self.config.prefix,
+            RedisCache::namespace_part(key.namespace()),
+            key.name()
+        )
+    }
+
+    /// With [`RedisConfig::peer_wait`] on: drops this process's claims on `keys` once it has
+    /// stored their answers, shareable or not, so peers waiting for an answer that will not
+    /// come (a negative one) stop waiting at once.
+    pub(crate) fn release_claims<'a>(&self, keys: impl Iterator<Item = &'a Key>) {
+        if self.config.peer_wait.is_zero() {
+            return;
+        }
+        let claims: Vec<String> = keys.map(|k| self.claim_key(k)).collect();
+        if !claims.is_empty() {
+            self.call("release", |c| {
+                redis::cmd("DEL").arg(&claims).query::<u64>(c)
+            });
+        }
     }
 
     fn index_key(&self, namespace: &str) -> String {
@@ -434,6 +475,65 @@ impl RedisCache {
             }
         }
         true
+    }
+
+    /// After a miss everywhere, with [`RedisConfig::peer_wait`] on: claims `key` for this
+    /// process (then `None`: the caller fetches it; also when the claim is already ours) or,
+    /// when another process holds the claim, waits for its answer to appear, up to the wait.
+    pub(crate) fn await_peer(&self, key: &Key) -> Option<Entry> {
+        let wait = self.config.peer_wait;
+        if wait.is_zero()
+            || self
+                .peer_wait_off_until
+                .lock()
+                .is_some_and(|t| Instant::now() < t)
+        {
+            return None;
+        }
+        let data_key = self.data_key(key);
+        let claim_key = self.claim_key(key);
+        let claim_ms = u64::try_from(wait.as_millis().saturating_mul(2))
+            .unwrap_or(u64::MAX)
+            .max(1);
+        // The previous holder: none (the claim is ours now), us, or another process.
+        let holder = self.call("claim", |c| {
+            redis::cmd("SET")
+                .arg(&claim_key)
+                .arg(&self.origin)
+                .arg("NX")
+                .arg("GET")
+                .arg("PX")
+                .arg(claim_ms)
+                .query::<Option<String>>(c)
+        })??;
+        if holder == self.origin {
+            return None;
+        }
+        let start = Instant::now();
+        while start.elapsed() < wait {
+            std::thread::sleep(Duration::from_millis(5));
+            let (found, claimed) = self.call("read", |c| {
+                redis::pipe()
+                    .cmd("GET")
+                    .arg(&data_key)
+                    .cmd("EXISTS")
+                    .arg(&claim_key)
+                    .query::<(Option<Vec<u8>>, bool)>(c)
+            })?;
+            if let Some(e) = found
+                .and_then(|b| codec::decode(&b))
+                .filter(RedisCache::is_shareable)
+            {
+                self.counters.hits.incr();
+                return Some(e);
+            }
+            if !claimed {
+                // The claimant stored something not shared (a negative answer) or gave up.
+                return None;
+            }
+        }
+        *self.peer_wait_off_until.lock() = Some(Instant::now() + wait * 10);
+        None
     }
 
     /// Drops the shared moving entries of `namespace` and tells every subscribed process to drop
