@@ -3,8 +3,8 @@
 //! across processes.
 //!
 //! Skipped with a loud message only when `redis-server` is missing and `CI` is unset.
-//! Children are this test binary re-executed with `ROLE_ENV` set.
-#![cfg(feature = "redis")]
+//! Children are this test binary re-executed with `ROLE_ENV` set. Built only with feature
+//! `redis` (`required-features` in Cargo.toml).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
