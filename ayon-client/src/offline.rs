@@ -713,11 +713,9 @@ impl OfflineInner {
         let not_immutable =
             |_: &Key, meta: &ayon_cache::EntryMeta| meta.freshness != Freshness::Immutable;
         let result = match project {
-            Some(p) => self
-                .cache
-                .remove_where(Some(self.namespace(p).as_str()), &|k, m| {
-                    !k.name().starts_with(ROOTS_NAME_PREFIX) && not_immutable(k, m)
-                }),
+            Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &|k, m| {
+                !k.name().starts_with(ROOTS_NAME_PREFIX) && not_immutable(k, m)
+            }),
             None => {
                 let prefix = Namespace::server_prefix(&self.client.inner.server_url);
                 self.cache.remove_where(None, &move |k, m| {

@@ -13,6 +13,7 @@ mod graphql;
 pub mod library;
 mod project_rest;
 mod publish;
+pub mod redis;
 mod request;
 mod resolve;
 mod respond;
