@@ -1,8 +1,6 @@
 //! The async server client: `/api/info`, site roots, batch `/api/resolve`, on `reqwest` driven by
 //! the library-owned runtime of `ayon-connectivity`.
 
-use std::collections::HashMap;
-use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -11,11 +9,15 @@ use parking_lot::{Mutex, RwLock};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
-use crate::batch::{Plan, UriInput, chunks};
+use crate::batch::{Answers, Plan, Unique, UriInput, chunks};
+use crate::bridge::{block_on, on_runtime};
 use crate::config::{ClientBuilder, ClientConfig, Credentials, Platform};
 use crate::error::{ClientError, ConfigError, ResolveError};
-use crate::resolution::{Resolution, ResolvedEntity, Source};
-use crate::roots::{SiteRoots, substitute_roots};
+use crate::finish::{Rootless, finish};
+use crate::resolution::{Resolution, Source};
+use crate::roots::{ProjectRoots, SiteRoots};
+use crate::site::SiteState;
+use crate::store::AnswerStore;
 use crate::wire::{ErrorBody, LoginRequest, LoginResponse, ResolveItem, ResolveRequest};
 
 /// What `GET /api/info` told us.
@@ -29,15 +31,6 @@ pub struct ServerInfo {
     pub site_platform: Option<Platform>,
     /// The whole answer, for callers that need more.
     pub raw: serde_json::Value,
-}
-
-/// The rootless server answer for one distinct URI: what the cache stores.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Rootless {
-    /// `entities` as the server sent them (paths with `{root[NAME]}`), possibly empty.
-    Entities(Arc<[ResolvedEntity]>),
-    /// A per-URI error from the server (not cached as data).
-    Error(String),
 }
 
 /// An AYON server client. Cheap to clone; all clones share connections, credentials, the site
@@ -68,11 +61,8 @@ pub(crate) struct Inner {
     site_registered: AtomicBool,
     /// The server refuses our site even after registering: resolve without the site header.
     site_unusable: AtomicBool,
-    /// The site's platform as the server reports it.
-    site_platform: RwLock<Option<Platform>>,
-    /// Site roots per project (lower-cased name).
-    roots: RwLock<HashMap<String, Arc<SiteRoots>>>,
-    roots_lock: tokio::sync::Mutex<()>,
+    /// The site's platform and each project's roots.
+    site: SiteState,
 }
 
 /// What a request answered (any status but 401, which becomes [`ClientError::Auth`]).
@@ -133,11 +123,12 @@ impl Client {
         ClientBuilder::new(server_url)
     }
 
-    /// A client for a checked configuration. No network I/O happens here.
-    pub fn new(config: ClientConfig) -> Result<Client, ConfigError> {
+    /// A client for a configuration the builder checked. No network I/O happens here.
+    fn new(config: ClientConfig) -> Result<Client, ConfigError> {
         let http = build_http(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
+                site: SiteState::new(config.platform()),
                 config,
                 http: Mutex::new(Some((std::process::id(), http))),
                 login_token: RwLock::new(None),
@@ -145,9 +136,6 @@ impl Client {
                 auth_failure: RwLock::new(None),
                 site_registered: AtomicBool::new(false),
                 site_unusable: AtomicBool::new(false),
-                site_platform: RwLock::new(None),
-                roots: RwLock::new(HashMap::new()),
-                roots_lock: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -160,17 +148,14 @@ impl Client {
     /// The platform whose separators and roots apply: the site's as the server knows it, else
     /// the configured one.
     pub fn effective_platform(&self) -> Platform {
-        self.inner
-            .site_platform
-            .read()
-            .unwrap_or(self.inner.config.platform)
+        self.inner.site.platform()
     }
 
     /// `GET /api/info` with the credential and the four `x-ayon-*` site headers, which also
     /// registers this site on the server (as ayon-python-api does on connect).
     pub async fn info(&self) -> Result<ServerInfo, ClientError> {
         let this = self.clone();
-        on_runtime(async move { this.inner.info().await }).await
+        on_runtime(async move { this.inner.info().await }).await?
     }
 
     /// The roots of `project` for this site (`{"work": "/mnt/projects"}`), fetched once per
@@ -178,7 +163,7 @@ impl Client {
     pub async fn site_roots(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
         let this = self.clone();
         let project = project.to_owned();
-        on_runtime(async move { this.inner.site_roots(&project).await }).await
+        on_runtime(async move { this.inner.site_roots(&project).await }).await?
     }
 
     /// Resolves a batch: one answer per input, in input order. Duplicates are sent once, at most
@@ -188,52 +173,12 @@ impl Client {
         inputs: &[T],
     ) -> Vec<Result<Resolution, ResolveError>> {
         let plan = Plan::new(inputs);
-        let canon: Vec<String> = plan.unique.iter().map(|u| u.canonical.clone()).collect();
-        let projects: Vec<String> = plan
-            .unique
-            .iter()
-            .map(|u| u.uri.project().to_owned())
-            .collect();
-        let this = self.clone();
-        let answers = on_runtime(async move {
-            let rootless = this.inner.fetch_rootless(&canon).await;
-            let mut out = Vec::with_capacity(canon.len());
-            for ((uri, project), answer) in canon.iter().zip(&projects).zip(rootless) {
-                let r = match answer {
-                    Ok(rootless) => {
-                        this.inner
-                            .finish(uri, project, rootless, Source::Server)
-                            .await
-                    }
-                    Err(error) => Err(ResolveError::Request {
-                        uri: uri.clone(),
-                        error,
-                    }),
-                };
-                out.push(Some(r));
-            }
-            Ok(out)
-        })
-        .await;
-        match answers {
-            Ok(answers) => plan.assemble(answers, |r: Resolution, input| {
-                Resolution::new(input.to_owned(), r.entities().into(), r.source())
-            }),
-            Err(error) => {
-                let n = plan.unique.len();
-                plan.assemble(
-                    (0..n)
-                        .map(|_| {
-                            Some(Err(ResolveError::Request {
-                                uri: String::new(),
-                                error: error.clone(),
-                            }))
-                        })
-                        .collect(),
-                    |r, _| r,
-                )
-            }
-        }
+        let run = self.inner.clone().resolve_unique(plan.unique.clone());
+        let answers = match on_runtime(run).await {
+            Ok(answers) => answers,
+            Err(error) => plan.fail(&error),
+        };
+        plan.assemble(answers, Resolution::renamed)
     }
 
     /// Resolves one URI.
@@ -250,32 +195,32 @@ impl Client {
     /// A safety net only; each request has its own timeout.
     pub(crate) fn blocking_deadline(&self, n: usize) -> Duration {
         let c = &self.inner.config;
-        let chunks = n.div_ceil(c.batch_size.max(1)).max(1) as u32;
-        let attempts = c.retry.max_retries as u32 + 1;
-        let per_chunk =
-            (c.request_timeout + c.connect_timeout) * attempts + c.retry.max_delay * 2 * attempts;
+        let chunks = n.div_ceil(c.batch_size().max(1)).max(1) as u32;
+        let attempts = c.retry().max_retries as u32 + 1;
+        let per_chunk = (c.request_timeout() + c.connect_timeout()) * attempts
+            + c.retry().max_delay * 2 * attempts;
         per_chunk * (chunks + 2)
     }
 
     /// Blocking [`info`](Self::info) for synchronous hosts.
     pub fn info_blocking(&self) -> Result<ServerInfo, ClientError> {
         let this = self.clone();
-        block(
+        block_on(
             async move { this.inner.info().await },
             self.blocking_deadline(1),
-            &self.inner.config.server_url,
-        )
+            self.inner.config.server_url(),
+        )?
     }
 
     /// Blocking [`site_roots`](Self::site_roots) for synchronous hosts.
     pub fn site_roots_blocking(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
         let this = self.clone();
         let project = project.to_owned();
-        block(
+        block_on(
             async move { this.inner.site_roots(&project).await },
             self.blocking_deadline(1),
-            &self.inner.config.server_url,
-        )
+            self.inner.config.server_url(),
+        )?
     }
 
     /// Blocking [`resolve`](Self::resolve): safe from many threads at once, from a forked child,
@@ -284,27 +229,14 @@ impl Client {
         &self,
         inputs: &[T],
     ) -> Vec<Result<Resolution, ResolveError>> {
-        let owned: Vec<String> = inputs.iter().map(|i| i.as_input().into_owned()).collect();
-        let this = self.clone();
-        let deadline = self.blocking_deadline(owned.len());
-        let n = owned.len();
-        let run = async move { Ok(this.resolve(&owned).await) };
-        match block(run, deadline, &self.inner.config.server_url) {
-            Ok(v) => v,
-            Err(error) => {
-                let owned: Vec<String> = inputs.iter().map(|i| i.as_input().into_owned()).collect();
-                debug_assert_eq!(owned.len(), n);
-                owned
-                    .into_iter()
-                    .map(|uri| {
-                        Err(ResolveError::Request {
-                            uri,
-                            error: error.clone(),
-                        })
-                    })
-                    .collect()
-            }
-        }
+        let plan = Plan::new(inputs);
+        let deadline = self.blocking_deadline(plan.slots.len());
+        let run = self.inner.clone().resolve_unique(plan.unique.clone());
+        let answers = match block_on(run, deadline, self.inner.config.server_url()) {
+            Ok(answers) => answers,
+            Err(error) => plan.fail(&error),
+        };
+        plan.assemble(answers, Resolution::renamed)
     }
 
     /// True once the server rejected the credential (no more requests are made with it).
@@ -313,41 +245,10 @@ impl Client {
     }
 }
 
-/// Runs `fut` on the library-owned runtime, so connections live on it even when the caller's
-/// own runtime goes away.
-async fn on_runtime<F, T>(fut: F) -> Result<T, ClientError>
-where
-    F: Future<Output = Result<T, ClientError>> + Send + 'static,
-    T: Send + 'static,
-{
-    let handle =
-        ayon_connectivity::runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
-    match handle.spawn(fut).await {
-        Ok(r) => r,
-        Err(e) => Err(ClientError::Runtime(format!("request task ended: {e}"))),
-    }
-}
-
-/// Runs `fut` on the library runtime from synchronous code, waiting at most `deadline`.
-fn block<F, T>(fut: F, deadline: Duration, server: &str) -> Result<T, ClientError>
-where
-    F: Future<Output = Result<T, ClientError>> + Send + 'static,
-    T: Send + 'static,
-{
-    match ayon_connectivity::runtime::block_on(fut, deadline) {
-        Ok(r) => r,
-        Err(ayon_connectivity::RuntimeError::Timeout(after)) => Err(ClientError::Timeout {
-            server: server.to_owned(),
-            after,
-        }),
-        Err(e) => Err(ClientError::Runtime(e.to_string())),
-    }
-}
-
 fn build_http(config: &ClientConfig) -> Result<reqwest::Client, ConfigError> {
     reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout)
-        .timeout(config.request_timeout)
+        .connect_timeout(config.connect_timeout())
+        .timeout(config.request_timeout())
         .pool_idle_timeout(Duration::from_secs(30))
         .tcp_nodelay(true)
         .user_agent(concat!("ayon-client/", env!("CARGO_PKG_VERSION")))
@@ -380,7 +281,7 @@ fn valid_project_name(p: &str) -> bool {
 
 impl Inner {
     fn server(&self) -> String {
-        self.config.server_url.clone()
+        self.config.server_url().to_owned()
     }
 
     /// The HTTP client for this process (a forked child gets a fresh one: the parent's pooled
@@ -405,16 +306,16 @@ impl Inner {
                 h.insert(HeaderName::from_static(name), v);
             }
         };
-        put("x-ayon-platform", self.config.platform.as_str());
-        put("x-ayon-hostname", &self.config.hostname);
-        put("x-ayon-version", &self.config.client_version);
+        put("x-ayon-platform", self.config.platform().as_str());
+        put("x-ayon-hostname", self.config.hostname());
+        put("x-ayon-version", self.config.client_version());
         if site == SiteHeader::Send
             && !self.site_unusable.load(Ordering::Relaxed)
-            && let Some(s) = &self.config.site_id
+            && let Some(s) = self.config.site_id()
         {
             put("x-ayon-site-id", s);
         }
-        match &self.config.credentials {
+        match self.config.credentials() {
             Credentials::ApiKey(k) => put("x-api-key", k),
             Credentials::Token(t) => put("authorization", &format!("Bearer {t}")),
             Credentials::Login { .. } => {
@@ -446,7 +347,7 @@ impl Inner {
 
     /// The session token for `Login` credentials, logging in once.
     async fn login_token(&self) -> Result<Option<String>, ClientError> {
-        let Credentials::Login { name, password } = &self.config.credentials else {
+        let Credentials::Login { name, password } = self.config.credentials() else {
             return Ok(None);
         };
         if let Some(t) = self.login_token.read().clone() {
@@ -508,7 +409,7 @@ impl Inner {
         token: Option<&str>,
     ) -> Result<Answer, ClientError> {
         let http = self.http()?;
-        let url = format!("{}{}", self.config.server_url, ex.path);
+        let url = format!("{}{}", self.config.server_url(), ex.path);
         let mut req = http
             .request(ex.method, &url)
             .headers(self.headers(ex.site, token));
@@ -524,7 +425,7 @@ impl Inner {
             if e.is_timeout() {
                 ClientError::Timeout {
                     server: self.server(),
-                    after: self.config.request_timeout,
+                    after: self.config.request_timeout(),
                 }
             } else {
                 ClientError::Transport {
@@ -546,13 +447,13 @@ impl Inner {
             return Err(self.auth_error(d));
         }
         let token = self.login_token().await?;
-        let mut delays = self.config.retry.delays();
+        let mut delays = self.config.retry().delays();
         loop {
             let answer = self.send_once(ex.clone(), token.as_deref()).await?;
             match answer.status {
                 401 => {
                     let d = answer.detail();
-                    tracing::warn!(target: "ayon_client", server = %self.config.server_url, detail = %d, "credential rejected; not using it again");
+                    tracing::warn!(target: "ayon_client", server = %self.config.server_url(), detail = %d, "credential rejected; not using it again");
                     *self.auth_failure.write() = Some(d.clone());
                     return Err(self.auth_error(d));
                 }
@@ -588,18 +489,18 @@ impl Inner {
             .and_then(|u| u.get("name"))
             .and_then(|n| n.as_str())
             .map(str::to_owned);
-        let site_platform = self.config.site_id.as_deref().and_then(|id| {
+        let site_platform = self.config.site_id().and_then(|id| {
             raw.get("sites")?
                 .as_array()?
                 .iter()
                 .find(|s| s.get("id").and_then(|v| v.as_str()) == Some(id))
                 .and_then(|s| s.get("platform")?.as_str().and_then(Platform::parse))
         });
-        if user.is_some() && self.config.site_id.is_some() {
+        if user.is_some() && self.config.site_id().is_some() {
             self.site_registered.store(true, Ordering::Relaxed);
         }
         if let Some(p) = site_platform {
-            *self.site_platform.write() = Some(p);
+            self.site.set_reported(p);
         }
         Ok(ServerInfo {
             version,
@@ -611,31 +512,64 @@ impl Inner {
 
     /// Registers the site once (authenticated `GET /api/info` with the site headers).
     async fn register_site(&self) -> Result<(), ClientError> {
-        if self.config.site_id.is_none() || self.site_registered.load(Ordering::Relaxed) {
+        if self.config.site_id().is_none() || self.site_registered.load(Ordering::Relaxed) {
             return Ok(());
         }
         self.info().await.map(|_| ())
     }
 
-    pub(crate) fn cached_roots(&self, project: &str) -> Option<Arc<SiteRoots>> {
-        self.roots.read().get(&project.to_lowercase()).cloned()
+    /// The roots of `project` known without the network: memory, then `store` (kept in memory
+    /// once read).
+    pub(crate) fn known_roots(
+        &self,
+        project: &str,
+        store: Option<&AnswerStore>,
+    ) -> Option<ProjectRoots> {
+        if let Some(r) = self.site.roots(project) {
+            return Some(r);
+        }
+        let r = store?.roots(project)?;
+        self.site.remember(project, r.clone());
+        Some(r)
     }
 
-    pub(crate) fn remember_roots(&self, project: &str, roots: Arc<SiteRoots>) {
-        self.roots.write().insert(project.to_lowercase(), roots);
-    }
-
-    pub(crate) async fn site_roots(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
-        if let Some(r) = self.cached_roots(project) {
+    /// The roots of `project`: known ones, else (unless `offline`) asked of the server once and
+    /// persisted to `store`.
+    pub(crate) async fn project_roots(
+        &self,
+        project: &str,
+        store: Option<&AnswerStore>,
+        offline: bool,
+    ) -> Result<ProjectRoots, ClientError> {
+        if let Some(r) = self.known_roots(project, store) {
             return Ok(r);
         }
-        let _guard = self.roots_lock.lock().await;
-        if let Some(r) = self.cached_roots(project) {
+        if offline {
+            return Err(ClientError::Offline {
+                server: self.server(),
+                what: format!("site roots of project {project}"),
+            });
+        }
+        let _guard = self.site.fetch_lock.lock().await;
+        if let Some(r) = self.site.roots(project) {
             return Ok(r);
         }
-        let roots = Arc::new(self.fetch_site_roots(project).await?);
-        self.remember_roots(project, roots.clone());
+        let roots = ProjectRoots::new(self.fetch_site_roots(project).await?, self.site.platform());
+        if let Some(store) = store
+            && let Err(e) = store.put_roots(project, &roots)
+        {
+            tracing::warn!(target: "ayon_client", project, error = %e, "could not store site roots");
+        }
+        self.site.remember(project, roots.clone());
         Ok(roots)
+    }
+
+    async fn site_roots(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
+        Ok(self
+            .project_roots(project, None, false)
+            .await?
+            .roots()
+            .clone())
     }
 
     /// `GET /api/projects/{p}/siteRoots?platform=..` with the site header: a registered site's
@@ -651,7 +585,7 @@ impl Inner {
             });
         }
         let path = format!("/api/projects/{project}/siteRoots");
-        let platform = self.config.platform.as_str();
+        let platform = self.config.platform().as_str();
         let query = [("platform", platform)];
         let mut answer = self
             .send(Exchange::get(&path, &query, SiteHeader::Send))
@@ -675,7 +609,7 @@ impl Inner {
         uris: &[String],
     ) -> Vec<Result<Rootless, ClientError>> {
         let mut out = Vec::with_capacity(uris.len());
-        for chunk in chunks(uris, self.config.batch_size) {
+        for chunk in chunks(uris, self.config.batch_size()) {
             match self.post_resolve(chunk).await {
                 Ok(items) => out.extend(items.into_iter().map(|item| {
                     Ok(match item.error {
@@ -702,13 +636,13 @@ impl Inner {
         let post = |site| self.send(Exchange::post("/api/resolve", body.clone(), site));
         let mut answer = post(SiteHeader::Send).await?;
         if is_site_not_found(&answer) {
-            tracing::info!(target: "ayon_client", site = ?self.config.site_id, "site not registered; registering it");
+            tracing::info!(target: "ayon_client", site = ?self.config.site_id(), "site not registered; registering it");
             self.site_registered.store(false, Ordering::Relaxed);
             if self.register_site().await.is_ok() {
                 answer = post(SiteHeader::Send).await?;
             }
             if is_site_not_found(&answer) {
-                tracing::warn!(target: "ayon_client", site = ?self.config.site_id, "server refuses the site; resolving without it");
+                tracing::warn!(target: "ayon_client", site = ?self.config.site_id(), "server refuses the site; resolving without it");
                 self.site_unusable.store(true, Ordering::Relaxed);
                 answer = post(SiteHeader::Omit).await?;
             }
@@ -727,78 +661,79 @@ impl Inner {
         Ok(items)
     }
 
-    /// Turns a rootless answer into a [`Resolution`] with this site's roots (fetched if needed).
-    pub(crate) async fn finish(
+    /// Resolves distinct URIs through the server: one answer each, in order.
+    async fn resolve_unique(self: Arc<Self>, unique: Vec<Unique>) -> Answers {
+        let canon: Vec<String> = unique.iter().map(|u| u.canonical.clone()).collect();
+        let raw = self.fetch_rootless(&canon).await;
+        let mut out = Vec::with_capacity(unique.len());
+        for (u, r) in unique.iter().zip(raw) {
+            out.push(Some(match r {
+                Ok(raw) => {
+                    self.finish_fetched(&u.canonical, u.uri.project(), raw, None, false)
+                        .await
+                }
+                Err(error) => Err(ResolveError::Request {
+                    uri: u.canonical.clone(),
+                    error,
+                }),
+            }));
+        }
+        out
+    }
+
+    /// A live answer with this site's roots, fetched if needed (unless `offline`) and persisted
+    /// to `store`; a roots failure is a [`ResolveError::Request`].
+    pub(crate) async fn finish_fetched(
         &self,
         uri: &str,
         project: &str,
-        rootless: Rootless,
-        source: Source,
+        raw: Rootless,
+        store: Option<&AnswerStore>,
+        offline: bool,
     ) -> Result<Resolution, ResolveError> {
-        let entities = match rootless {
-            Rootless::Error(message) => {
-                return Err(ResolveError::ServerError {
+        let roots = if raw.needs_roots() {
+            let roots = self
+                .project_roots(project, store, offline)
+                .await
+                .map_err(|error| ResolveError::Request {
                     uri: uri.to_owned(),
-                    message,
-                });
-            }
-            Rootless::Entities(e) if e.is_empty() => {
-                return Err(ResolveError::NotFound {
-                    uri: uri.to_owned(),
-                });
-            }
-            Rootless::Entities(e) => e,
-        };
-        let needs_roots = entities
-            .iter()
-            .any(|e| e.file_path.as_deref().is_some_and(|p| p.contains("{root[")));
-        let roots = if needs_roots {
-            Some(
-                self.site_roots(project)
-                    .await
-                    .map_err(|error| ResolveError::Request {
-                        uri: uri.to_owned(),
-                        error,
-                    })?,
-            )
+                    error,
+                })?;
+            Some(roots)
         } else {
             None
         };
-        apply_roots(
+        finish(
             uri,
-            &entities,
-            roots.as_deref(),
-            self.site_platform.read().unwrap_or(self.config.platform),
-            source,
+            raw,
+            roots.as_ref(),
+            self.site.platform(),
+            Source::Server,
         )
     }
-}
 
-/// Substitutes roots into every entity's path (any unknown root name is an error naming it).
-pub(crate) fn apply_roots(
-    uri: &str,
-    entities: &[ResolvedEntity],
-    roots: Option<&SiteRoots>,
-    platform: Platform,
-    source: Source,
-) -> Result<Resolution, ResolveError> {
-    let empty = SiteRoots::new();
-    let roots = roots.unwrap_or(&empty);
-    let mut out = Vec::with_capacity(entities.len());
-    for e in entities {
-        let mut e = e.clone();
-        if let Some(p) = &e.file_path {
-            let rooted =
-                substitute_roots(p, roots, platform).map_err(|name| ResolveError::UnknownRoot {
-                    uri: uri.to_owned(),
-                    name,
-                    path: p.clone(),
-                })?;
-            e.file_path = Some(rooted);
-        }
-        out.push(e);
+    /// A stored answer with roots known without the network; `None` when they are not.
+    pub(crate) fn finish_stored(
+        &self,
+        uri: &str,
+        project: &str,
+        raw: Rootless,
+        store: &AnswerStore,
+        stale: bool,
+    ) -> Option<Result<Resolution, ResolveError>> {
+        let roots = if raw.needs_roots() {
+            Some(self.known_roots(project, Some(store))?)
+        } else {
+            None
+        };
+        Some(finish(
+            uri,
+            raw,
+            roots.as_ref(),
+            self.site.platform(),
+            Source::Cache { stale },
+        ))
     }
-    Ok(Resolution::new(uri.to_owned(), out.into(), source))
 }
 
 impl ClientBuilder {

@@ -11,7 +11,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// At most this many URIs go in one `/api/resolve` request: the server resolves a batch in one
 /// transaction and guards its database pool with 503 (ayon-cpp-api uses the same size).
-pub const MAX_BATCH: usize = 200;
+pub(crate) const MAX_BATCH: usize = 200;
 
 /// How the client proves who it is; the secret never appears in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
@@ -44,7 +44,7 @@ impl Credentials {
 }
 
 /// True for what the server accepts as a Bearer token: exactly 64 hex characters.
-pub fn is_session_token(s: &str) -> bool {
+pub(crate) fn is_session_token(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
@@ -165,29 +165,73 @@ impl RetryPolicy {
     }
 }
 
-/// Everything a [`crate::Client`] needs, validated; built by [`ClientBuilder`].
+/// Everything a [`crate::Client`] needs, checked by [`ClientBuilder`] (the only way to make
+/// one, so a config in hand is always valid). Read it through [`crate::Client::config`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
+    server_url: String,
+    credentials: Credentials,
+    site_id: Option<String>,
+    platform: Platform,
+    hostname: String,
+    client_version: String,
+    connect_timeout: Duration,
+    request_timeout: Duration,
+    retry: RetryPolicy,
+    batch_size: usize,
+}
+
+impl ClientConfig {
     /// Base URL without a trailing `/`, e.g. `https://ayon.studio.local`.
-    pub server_url: String,
-    /// How we authenticate.
-    pub credentials: Credentials,
+    pub fn server_url(&self) -> &str {
+        &self.server_url
+    }
+
+    /// How the client authenticates.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
     /// This machine's site id (`^[a-z0-9-]+$`), or none (then roots come by platform).
-    pub site_id: Option<String>,
-    /// The site's platform; roots and separators follow it.
-    pub platform: Platform,
+    pub fn site_id(&self) -> Option<&str> {
+        self.site_id.as_deref()
+    }
+
+    /// The configured platform of the site; the server's word on the site wins once known
+    /// (see [`crate::Client::effective_platform`]).
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
     /// Value of `x-ayon-hostname`.
-    pub hostname: String,
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
     /// Value of `x-ayon-version` (the client's version).
-    pub client_version: String,
+    pub fn client_version(&self) -> &str {
+        &self.client_version
+    }
+
     /// TCP + TLS connect timeout.
-    pub connect_timeout: Duration,
+    pub fn connect_timeout(&self) -> Duration {
+        self.connect_timeout
+    }
+
     /// Timeout of one whole request (connect, send, answer).
-    pub request_timeout: Duration,
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout
+    }
+
     /// Retry of 503 answers.
-    pub retry: RetryPolicy,
+    pub fn retry(&self) -> &RetryPolicy {
+        &self.retry
+    }
+
     /// URIs per `/api/resolve` request (1..=200).
-    pub batch_size: usize,
+    pub fn batch_size(&self) -> usize {
+        self.batch_size
+    }
 }
 
 /// Builder for [`ClientConfig`] / [`crate::Client`]: every knob has the default AYON tools use.
@@ -292,8 +336,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Checks the configuration and returns it.
-    pub fn build_config(self) -> Result<ClientConfig, ConfigError> {
+    /// Checks the configuration and returns it ([`ClientBuilder::build`] is the public way).
+    pub(crate) fn build_config(self) -> Result<ClientConfig, ConfigError> {
         let c = self.config;
         let host = c
             .server_url

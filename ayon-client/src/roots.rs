@@ -1,11 +1,40 @@
 //! Root substitution: rootless server paths (`{root[work]}/...`) become this site's real paths.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::config::Platform;
 
 /// Root name → root path for one project on one site (`GET /api/projects/{p}/siteRoots`).
 pub type SiteRoots = BTreeMap<String, String>;
+
+/// The roots of one project for this site, with the platform they were given for (the platform
+/// picks the separators of rooted paths). Cheap to clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRoots {
+    roots: Arc<SiteRoots>,
+    platform: Platform,
+}
+
+impl ProjectRoots {
+    /// Roots as the server gave them for a site of `platform`.
+    pub fn new(roots: impl Into<Arc<SiteRoots>>, platform: Platform) -> ProjectRoots {
+        ProjectRoots {
+            roots: roots.into(),
+            platform,
+        }
+    }
+
+    /// Root name → path.
+    pub fn roots(&self) -> &Arc<SiteRoots> {
+        &self.roots
+    }
+
+    /// The platform the roots are for.
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+}
 
 const OPEN: &str = "{root[";
 const CLOSE: &str = "]}";
@@ -42,7 +71,7 @@ pub fn substitute_roots(
 }
 
 /// Root names a path refers to, in order of appearance (to know which roots a path needs).
-pub fn root_names(path: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn root_names(path: &str) -> impl Iterator<Item = &str> {
     let mut rest = path;
     std::iter::from_fn(move || {
         let start = rest.find(OPEN)?;

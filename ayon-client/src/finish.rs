@@ -1,0 +1,126 @@
+//! The one step from a raw server answer to a [`Resolution`], used by [`crate::Client`] and
+//! [`crate::OfflineClient`] alike, for live and for stored answers.
+
+use std::sync::Arc;
+
+use crate::config::Platform;
+use crate::error::ResolveError;
+use crate::resolution::{Resolution, ResolvedEntity, Source};
+use crate::roots::{ProjectRoots, SiteRoots, root_names, substitute_roots};
+
+/// The server's answer for one distinct URI before this site's roots are applied: what the
+/// store keeps and what a single-flight lookup shares.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Rootless {
+    /// `entities` as the server sent them (paths with `{root[NAME]}`), possibly empty.
+    Entities(Arc<[ResolvedEntity]>),
+    /// A per-URI error from the server (not stored).
+    Error(String),
+}
+
+impl Rootless {
+    /// True when some path names a root, so the project's roots are needed to finish it.
+    pub(crate) fn needs_roots(&self) -> bool {
+        match self {
+            Rootless::Entities(e) => e
+                .iter()
+                .any(|e| e.path().is_some_and(|p| root_names(p).next().is_some())),
+            Rootless::Error(_) => false,
+        }
+    }
+}
+
+static NO_ROOTS: SiteRoots = SiteRoots::new();
+
+/// Turns `raw` into the answer for `uri`: a per-URI error, "not found" for no entities, else
+/// every path rooted with `roots` (required when [`Rootless::needs_roots`]) and written with
+/// the separators of their platform (`platform` when no roots were needed).
+pub(crate) fn finish(
+    uri: &str,
+    raw: Rootless,
+    roots: Option<&ProjectRoots>,
+    platform: Platform,
+    source: Source,
+) -> Result<Resolution, ResolveError> {
+    let entities = match raw {
+        Rootless::Error(message) => {
+            return Err(ResolveError::ServerError {
+                uri: uri.to_owned(),
+                message,
+            });
+        }
+        Rootless::Entities(e) if e.is_empty() => {
+            return Err(ResolveError::NotFound {
+                uri: uri.to_owned(),
+            });
+        }
+        Rootless::Entities(e) => e,
+    };
+    let (roots, platform) = match roots {
+        Some(r) => (&**r.roots(), r.platform()),
+        None => (&NO_ROOTS, platform),
+    };
+    let mut out = Vec::with_capacity(entities.len());
+    for e in entities.iter() {
+        let mut e = e.clone();
+        if let Some(p) = e.path() {
+            let rooted =
+                substitute_roots(p, roots, platform).map_err(|name| ResolveError::UnknownRoot {
+                    uri: uri.to_owned(),
+                    name,
+                    path: p.to_owned(),
+                })?;
+            e.set_path(rooted);
+        }
+        out.push(e);
+    }
+    Ok(Resolution::new(uri, out, source))
+}
+
+#[cfg(test)]
+mod tests {
+    use ayon_uri::Target;
+
+    use super::*;
+
+    fn raw(paths: &[&str]) -> Rootless {
+        Rootless::Entities(
+            paths
+                .iter()
+                .map(|p| ResolvedEntity::new(Target::Representation).with_path(*p))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn errors_not_found_and_rooted_paths() {
+        let e = finish(
+            "u",
+            Rootless::Error("boom".into()),
+            None,
+            Platform::Linux,
+            Source::Server,
+        );
+        assert!(matches!(e, Err(ResolveError::ServerError { message, .. }) if message == "boom"));
+        let e = finish("u", raw(&[]), None, Platform::Linux, Source::Server);
+        assert!(matches!(e, Err(ResolveError::NotFound { .. })));
+        let r = raw(&["{root[work]}/a/b.usd"]);
+        assert!(r.needs_roots());
+        assert!(!raw(&["/abs/b.usd", "{root[work"]).needs_roots());
+        let roots = ProjectRoots::new(
+            SiteRoots::from([("work".to_owned(), "P:/p".to_owned())]),
+            Platform::Windows,
+        );
+        let ok = finish(
+            "u",
+            r.clone(),
+            Some(&roots),
+            Platform::Linux,
+            Source::Server,
+        )
+        .unwrap();
+        assert_eq!(ok.path(), Some("P:\\p\\a\\b.usd"));
+        let e = finish("u", r, None, Platform::Linux, Source::Server).unwrap_err();
+        assert_eq!(e.kind(), "unknown_root");
+    }
+}
