@@ -249,9 +249,7 @@ impl AnswerStore {
             meta.freshness != Freshness::Immutable && !k.name().starts_with(ROOTS_NAME_PREFIX)
         };
         match project {
-            Some(p) => self
-                .cache
-                .remove_where(Some(self.namespace(p).as_str()), &movable),
+            Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &movable),
             None => {
                 let prefix = self.namespace("").as_str().to_owned();
                 self.cache.remove_where(None, &move |k, m| {
