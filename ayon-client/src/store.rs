@@ -8,12 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use ayon_cache::{Cache, CacheError, Entry, Freshness, Key, Namespace};
+use ayon_site::{Platform, Roots, ServerUrl};
 use ayon_uri::AyonUri;
 
-use crate::config::{ClientConfig, Platform};
+use crate::config::ClientConfig;
 use crate::finish::Rootless;
 use crate::resolution::ResolvedEntity;
-use crate::roots::{ProjectRoots, SiteRoots};
 
 /// Default freshness of `latest` / `hero` / `latestdone` / `*` answers.
 pub const DEFAULT_MOVING_TTL: Duration = Duration::from_secs(60);
@@ -62,7 +62,7 @@ impl StoredAnswer {
 #[derive(Debug)]
 pub struct AnswerStore {
     cache: Arc<dyn Cache>,
-    server: String,
+    server: ServerUrl,
     /// Whose roots: the site id, else `platform-<name>`.
     site: String,
     /// Platform assumed for stored roots that do not name one.
@@ -78,7 +78,7 @@ impl AnswerStore {
     pub fn new(cache: Arc<dyn Cache>, config: &ClientConfig) -> AnswerStore {
         AnswerStore {
             cache,
-            server: config.server_url().to_owned(),
+            server: config.server_url().clone(),
             site: match config.site_id() {
                 Some(s) => s.to_owned(),
                 None => format!("platform-{}", config.platform()),
@@ -214,25 +214,31 @@ impl AnswerStore {
         }
     }
 
-    /// The stored roots of `project` for this site.
-    pub fn roots(&self, project: &str) -> Option<ProjectRoots> {
+    /// The stored roots of `project` for this site, with the platform they were given for.
+    pub fn roots(&self, project: &str) -> Option<Roots> {
         let entry = self.get_entry(&self.roots_key(project))?;
         let ayon_cache::Value::Json(j) = entry.value() else {
             return None;
         };
-        let roots: SiteRoots = serde_json::from_value(j.get("roots")?.clone()).ok()?;
+        let pairs = j.get("roots")?.as_object()?.iter();
+        let pairs = pairs.map(|(name, path)| Some((name.as_str(), path.as_str()?)));
+        let roots = Roots::from_pairs(pairs.collect::<Option<Vec<_>>>()?).ok()?;
         let platform = j
             .get("platform")
             .and_then(|p| p.as_str())
             .and_then(Platform::parse)
             .unwrap_or(self.platform);
-        Some(ProjectRoots::new(roots, platform))
+        Some(roots.with_platform(platform))
     }
 
     /// Stores the roots of `project` for this site (never invalidated by entity events).
-    pub fn put_roots(&self, project: &str, roots: &ProjectRoots) -> Result<(), CacheError> {
+    pub fn put_roots(&self, project: &str, roots: &Roots) -> Result<(), CacheError> {
+        let map: serde_json::Map<String, serde_json::Value> = roots
+            .iter()
+            .map(|(name, path)| (name.to_owned(), path.into()))
+            .collect();
         let value = serde_json::json!({
-            "roots": &**roots.roots(),
+            "roots": map,
             "platform": roots.platform().as_str(),
         });
         let entry = Entry::json(value, Freshness::Immutable, ayon_cache::Source::Server)
@@ -251,7 +257,7 @@ impl AnswerStore {
         match project {
             Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &movable),
             None => {
-                let prefix = self.namespace("").as_str().to_owned();
+                let prefix = Namespace::server_prefix(&self.server);
                 self.cache.remove_where(None, &move |k, m| {
                     k.namespace().starts_with(&prefix) && movable(k, m)
                 })
@@ -289,10 +295,9 @@ mod tests {
             AyonUri::parse("ayon://demo/a?product=p&version=latest&representation=usd").unwrap();
         s.put(&exact, &rep("{root[work]}/a_v004.usd")).unwrap();
         s.put(&latest, &rep("{root[work]}/a_v009.usd")).unwrap();
-        let roots = ProjectRoots::new(
-            SiteRoots::from([("work".to_owned(), "/mnt/w".to_owned())]),
-            Platform::Darwin,
-        );
+        let roots = Roots::from_pairs([("work", "/mnt/w")])
+            .unwrap()
+            .with_platform(Platform::Darwin);
         s.put_roots("DEMO", &roots).unwrap();
         // Another spelling of the same meaning: one key.
         let again =
