@@ -24,7 +24,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-mod credential;
+pub mod credential;
 mod platform;
 pub mod roots;
 mod server_url;

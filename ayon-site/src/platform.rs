@@ -82,6 +82,21 @@ impl FromStr for Platform {
     }
 }
 
+/// As the server's name (`"windows"`).
+impl serde::Serialize for Platform {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// From the server's name, ignoring ASCII case.
+impl<'de> serde::Deserialize<'de> for Platform {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Platform, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        Platform::parse(&s).ok_or_else(|| serde::de::Error::custom(UnknownPlatform(s.into_owned())))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,6 +112,18 @@ mod tests {
         assert_eq!(Platform::Windows.separator(), '\\');
         assert_eq!(Platform::Darwin.separator(), '/');
         let err = "amiga".parse::<Platform>().unwrap_err();
+        assert!(err.to_string().contains("amiga"), "{err}");
+    }
+
+    #[test]
+    fn serde_uses_the_servers_names() {
+        assert_eq!(
+            serde_json::to_string(&Platform::Darwin).unwrap(),
+            "\"darwin\""
+        );
+        let p: Platform = serde_json::from_str("\"Windows\"").unwrap();
+        assert_eq!(p, Platform::Windows);
+        let err = serde_json::from_str::<Platform>("\"amiga\"").unwrap_err();
         assert!(err.to_string().contains("amiga"), "{err}");
     }
 

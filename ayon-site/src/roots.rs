@@ -421,5 +421,43 @@ impl fmt::Display for Roots {
     }
 }
 
+/// As a JSON object `{"work": "/mnt/projects", ...}` (what `GET /api/projects/{p}/siteRoots`
+/// answers), in insertion order; the platform is not part of it.
+impl serde::Serialize for Roots {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(self.entries.len()))?;
+        for (n, v) in &self.entries {
+            m.serialize_entry(n, v)?;
+        }
+        m.end()
+    }
+}
+
+/// From a JSON object of root name → path (for the running OS; set the site's platform with
+/// [`Roots::with_platform`]); a name no token could spell is an error.
+impl<'de> serde::Deserialize<'de> for Roots {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Roots, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Roots;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object of root name -> path")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Roots, A::Error> {
+                let mut roots = Roots::new();
+                while let Some((n, v)) = map.next_entry::<String, String>()? {
+                    roots.insert(n, v).map_err(serde::de::Error::custom)?;
+                }
+                Ok(roots)
+            }
+        }
+        d.deserialize_map(Visit)
+    }
+}
+
 #[cfg(test)]
 mod tests;

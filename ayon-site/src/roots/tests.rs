@@ -302,3 +302,15 @@ fn windows_path_detection() {
         assert!(!is_windows_path(p), "{p}");
     }
 }
+
+#[test]
+fn json_is_the_servers_site_roots_object() {
+    let r = roots("work=/mnt/w,pub=/mnt/p");
+    let j = serde_json::to_string(&r).unwrap();
+    assert_eq!(j, r#"{"work":"/mnt/w","pub":"/mnt/p"}"#);
+    let back: Roots = serde_json::from_str(&j).unwrap();
+    assert_eq!(back.with_platform(Platform::Linux), r);
+    let err = serde_json::from_str::<Roots>(r#"{"a]": "/x"}"#).unwrap_err();
+    assert!(err.to_string().contains("a]"), "{err}");
+    assert!(serde_json::from_str::<Roots>(r#"{"a": 1}"#).is_err());
+}
