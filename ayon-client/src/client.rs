@@ -321,16 +321,7 @@ impl Inner {
         if answer.status != 200 {
             return Err(self.http.http_error(&route, &answer));
         }
-        let pairs: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_slice(&answer.body).map_err(|e| self.http.decode_error(&route, &e))?;
-        let pairs = pairs.into_iter().map(|(name, path)| match path {
-            serde_json::Value::String(path) => Ok((name, path)),
-            other => Err(self
-                .http
-                .decode_error(&route, &format!("root `{name}` is {other}"))),
-        });
-        Roots::from_pairs(pairs.collect::<Result<Vec<_>, _>>()?)
-            .map_err(|e| self.http.decode_error(&route, &e))
+        serde_json::from_slice(&answer.body).map_err(|e| self.http.decode_error(&route, &e))
     }
 
     /// Sends distinct canonical URIs in chunks and returns one rootless answer per URI (a whole

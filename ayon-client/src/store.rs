@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 use ayon_cache::{Cache, CacheError, Entry, Freshness, Key, Namespace};
 use ayon_site::{Platform, Roots, ServerUrl};
 use ayon_uri::AyonUri;
+use serde::Deserialize;
 
 use crate::config::ClientConfig;
 use crate::finish::Rootless;
@@ -220,27 +221,17 @@ impl AnswerStore {
         let ayon_cache::Value::Json(j) = entry.value() else {
             return None;
         };
-        let pairs = j.get("roots")?.as_object()?.iter();
-        let pairs = pairs.map(|(name, path)| Some((name.as_str(), path.as_str()?)));
-        let roots = Roots::from_pairs(pairs.collect::<Option<Vec<_>>>()?).ok()?;
+        let roots: Roots = serde_json::from_value(j.get("roots")?.clone()).ok()?;
         let platform = j
             .get("platform")
-            .and_then(|p| p.as_str())
-            .and_then(Platform::parse)
+            .and_then(|p| Platform::deserialize(p).ok())
             .unwrap_or(self.platform);
         Some(roots.with_platform(platform))
     }
 
     /// Stores the roots of `project` for this site (never invalidated by entity events).
     pub fn put_roots(&self, project: &str, roots: &Roots) -> Result<(), CacheError> {
-        let map: serde_json::Map<String, serde_json::Value> = roots
-            .iter()
-            .map(|(name, path)| (name.to_owned(), path.into()))
-            .collect();
-        let value = serde_json::json!({
-            "roots": map,
-            "platform": roots.platform().as_str(),
-        });
+        let value = serde_json::json!({ "roots": roots, "platform": roots.platform() });
         let entry = Entry::json(value, Freshness::Immutable, ayon_cache::Source::Server)
             .with_format_version(VALUE_FORMAT);
         self.cache.put(self.roots_key(project), entry)
