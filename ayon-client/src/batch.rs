@@ -6,7 +6,11 @@ use std::collections::HashMap;
 
 use ayon_uri::{AyonUri, UriError};
 
-use crate::error::ResolveError;
+use crate::error::{ClientError, ResolveError};
+use crate::resolution::Resolution;
+
+/// Per distinct URI of a [`Plan`]: its answer, or `None` while still to be found.
+pub(crate) type Answers = Vec<Option<Result<Resolution, ResolveError>>>;
 
 /// Anything the client can resolve: a string as a host would pass it, or an already parsed URI.
 pub trait UriInput {
@@ -110,6 +114,19 @@ impl Plan {
         Plan { slots, unique }
     }
 
+    /// The same whole-request failure as every distinct URI's answer.
+    pub fn fail(&self, error: &ClientError) -> Answers {
+        self.unique
+            .iter()
+            .map(|u| {
+                Some(Err(ResolveError::Request {
+                    uri: u.canonical.clone(),
+                    error: error.clone(),
+                }))
+            })
+            .collect()
+    }
+
     /// Puts per-distinct-URI answers back in input order, each naming its own input string.
     pub fn assemble<T, F>(
         self,
@@ -143,9 +160,7 @@ impl Plan {
                         Some(Err(e)) => Err(e.with_uri(&text)),
                         None => Err(ResolveError::Request {
                             uri: text,
-                            error: crate::error::ClientError::Runtime(
-                                "no answer was produced".into(),
-                            ),
+                            error: ClientError::Runtime("no answer was produced".into()),
                         }),
                     }
                 }

@@ -4,17 +4,20 @@ use std::time::Duration;
 
 use ayon_uri::UriError;
 
+use crate::kind::ErrorKind;
+
 /// A configuration the builder refused, naming the bad value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ConfigError {
-    /// The server URL is not `http://` or `https://` with a host.
-    #[error("server URL `{0}` is not an http:// or https:// URL")]
-    BadServerUrl(String),
+    /// The server URL is not an `http://` or `https://` URL with a host (the error says why).
+    #[error(transparent)]
+    BadServerUrl(#[from] ayon_site::ServerUrlError),
     /// The site id does not match the server's `^[a-z0-9-]+$`.
     #[error("site id `{0}` is invalid: the server accepts only a-z, 0-9 and `-`")]
     BadSiteId(String),
-    /// A session token must be 64 hex characters (the server ignores any other Bearer token).
-    #[error("session token is not 64 hex characters (use an API key instead)")]
+    /// A session token must be 64 lower-case hex characters, as the server issues them.
+    #[error("session token is not 64 lower-case hex characters (use an API key instead)")]
     BadToken,
     /// A zero timeout would fail every request.
     #[error("connect and request timeouts must be greater than zero")]
@@ -26,6 +29,7 @@ pub enum ConfigError {
 
 /// A whole request failed (not one URI of it); names the server and what it said.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The server rejected the credential (401). No more requests are made with it.
     #[error("authentication with {server} failed: {detail}")]
@@ -86,7 +90,27 @@ pub enum ClientError {
     Runtime(String),
 }
 
+impl ConfigError {
+    /// Always [`ErrorKind::Config`].
+    pub fn kind(&self) -> ErrorKind {
+        ErrorKind::Config
+    }
+}
+
 impl ClientError {
+    /// The stable code of this failure.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ClientError::Auth { .. } => ErrorKind::Auth,
+            ClientError::Transport { .. } => ErrorKind::Transport,
+            ClientError::Timeout { .. } => ErrorKind::Timeout,
+            ClientError::Http { .. } => ErrorKind::Http,
+            ClientError::Decode { .. } => ErrorKind::Decode,
+            ClientError::Offline { .. } => ErrorKind::Offline,
+            ClientError::Runtime(_) => ErrorKind::Runtime,
+        }
+    }
+
     /// True when the server may be gone (transport, timeout, 5xx): the offline fallback applies.
     pub fn is_unavailable(&self) -> bool {
         match self {
@@ -101,6 +125,7 @@ impl ClientError {
 
 /// Why one URI did not resolve. Cheap to clone: duplicates in a batch share one answer.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ResolveError {
     /// Our parser rejected the URI, so it never reached the server; `message` is exactly what
     /// the server would have answered.
@@ -154,24 +179,16 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
-    /// A short machine-readable kind: `invalid`, `not_found`, `server_error`, `offline`,
-    /// `unknown_root`, `auth`, `transport`, `timeout`, `http`, `decode`, `runtime`.
-    pub fn kind(&self) -> &'static str {
+    /// The stable code of this failure (the CLI's `kind`); a whole-request failure gives the
+    /// request's kind (`auth`, `transport`, `timeout`, ...).
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            ResolveError::Invalid { .. } => "invalid",
-            ResolveError::NotFound { .. } => "not_found",
-            ResolveError::ServerError { .. } => "server_error",
-            ResolveError::Offline { .. } => "offline",
-            ResolveError::UnknownRoot { .. } => "unknown_root",
-            ResolveError::Request { error, .. } => match error {
-                ClientError::Auth { .. } => "auth",
-                ClientError::Transport { .. } => "transport",
-                ClientError::Timeout { .. } => "timeout",
-                ClientError::Http { .. } => "http",
-                ClientError::Decode { .. } => "decode",
-                ClientError::Offline { .. } => "offline",
-                ClientError::Runtime(_) => "runtime",
-            },
+            ResolveError::Invalid { .. } => ErrorKind::InvalidUri,
+            ResolveError::NotFound { .. } => ErrorKind::NotFound,
+            ResolveError::ServerError { .. } => ErrorKind::ServerError,
+            ResolveError::Offline { .. } => ErrorKind::Offline,
+            ResolveError::UnknownRoot { .. } => ErrorKind::UnknownRoot,
+            ResolveError::Request { error, .. } => error.kind(),
         }
     }
 

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::resolution::ResolvedEntity;
+
 /// Body of `POST /api/resolve`.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -19,43 +21,10 @@ pub struct ResolveItem {
     pub uri: String,
     /// The matches; empty for "not found" and for per-URI errors.
     #[serde(default)]
-    pub entities: Vec<WireEntity>,
+    pub entities: Vec<ResolvedEntity>,
     /// A per-URI error ("Project X not found", "Invalid version name: banana").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-}
-
-/// One matched entity; the server omits null fields.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct WireEntity {
-    /// Project name as written in the URI.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project_name: Option<String>,
-    /// Folder id (32 hex).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub folder_id: Option<String>,
-    /// Product id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
-    /// Task id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub task_id: Option<String>,
-    /// Version id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version_id: Option<String>,
-    /// Representation id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub representation_id: Option<String>,
-    /// Workfile id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workfile_id: Option<String>,
-    /// The path (representations only), rootless when we ask with `resolveRoots=false`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_path: Option<String>,
-    /// `folder`, `product`, `version`, `representation`, `task` or `workfile`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
 }
 
 /// The error body of a whole-request failure; the server has several shapes
@@ -118,17 +87,18 @@ mod tests {
         ]"#;
         let items: Vec<ResolveItem> = serde_json::from_str(body).unwrap();
         assert_eq!(items.len(), 5);
-        assert_eq!(
-            items[0].entities[0].file_path.as_deref(),
-            Some("{root[work]}/x")
-        );
+        assert_eq!(items[0].entities[0].path(), Some("{root[work]}/x"));
         assert!(items[1].entities.is_empty() && items[1].error.is_none());
         assert_eq!(
             items[2].error.as_deref(),
             Some("Invalid version name: banana")
         );
         assert!(items[3].entities.is_empty());
-        assert_eq!(items[4].entities[0], WireEntity::default());
+        // An entity the server left empty still parses (its target from the deepest id: none).
+        assert_eq!(
+            items[4].entities[0],
+            ResolvedEntity::new(ayon_uri::Target::Folder)
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use ayon_client::{Client, ClientError, Platform, ResolveError, RetryPolicy, WireEntity};
+use ayon_client::{Client, ClientError, Platform, ResolveError, ResolvedEntity, RetryPolicy};
 use ayon_testkit::{Library, TestServer, load_fixture};
 use serde_json::Value;
 
@@ -55,7 +55,7 @@ fn check_against_recording(name: &str, platform: Platform) {
     assert_eq!(ours.len(), recorded.len());
     for ((uri, ours), rec) in uris.iter().zip(&ours).zip(&recorded) {
         assert_eq!(rec["uri"].as_str(), Some(uri.as_str()));
-        let rec_entities: Vec<WireEntity> =
+        let rec_entities: Vec<ResolvedEntity> =
             serde_json::from_value(rec["entities"].clone()).expect("entities");
         match (ours, rec.get("error").and_then(Value::as_str)) {
             (Err(ResolveError::ServerError { message, .. }), Some(e)) => {
@@ -410,7 +410,7 @@ async fn async_and_blocking_apis_work_inside_a_callers_runtime() {
         b[0].as_ref().expect("b").path()
     );
     let roots = c.site_roots("demo_offline").await.expect("roots");
-    assert!(roots.contains_key("work"));
+    assert!(roots.get("work").is_some());
 }
 
 #[tokio::test(flavor = "current_thread")]

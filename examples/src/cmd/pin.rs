@@ -367,9 +367,7 @@ fn pinning_roots(
         .collect();
     for project in projects {
         if let Ok(site) = client.client().site_roots_blocking(&project) {
-            for (name, path) in site.iter() {
-                roots.insert(name, path)?;
-            }
+            roots.merge(&site);
         }
     }
     Ok(roots)

@@ -51,14 +51,15 @@ fn line(json_out: bool, uri: &str, answer: &Result<Resolution, ResolveError>) ->
             json!({"uri": uri, "ok": true, "path": r.path(), "source": r.source().as_str(), "stale": stale}).to_string()
         }
         (Err(e), true) => {
-            json!({"uri": uri, "ok": false, "error": e.to_string(), "kind": e.kind()}).to_string()
+            json!({"uri": uri, "ok": false, "error": e.to_string(), "kind": e.kind().as_str()})
+                .to_string()
         }
         (Ok(r), false) => {
             let stale = if r.source().is_stale() { ", stale" } else { "" };
             let what = r
                 .path()
                 .map(str::to_owned)
-                .unwrap_or_else(|| format!("<{}>", r.target().unwrap_or("entity")));
+                .unwrap_or_else(|| format!("<{}>", r.target().map_or("entity", |t| t.as_str())));
             format!("{uri} -> {what} ({}{stale})", r.source().as_str())
         }
         (Err(e), false) => format!("{uri}: error ({}): {e}", e.kind()),
