@@ -5,6 +5,8 @@ use std::path::Path;
 
 use ayon_index::Index;
 use ayon_testkit::Library;
+// Not every test binary uses every helper.
+#[allow(unused_imports)]
 pub use ayon_testkit::index_snapshot::{
     index_snapshot as snapshot, load_library, server_projects,
 };
