@@ -256,3 +256,54 @@ fn levels_left_out_search_more_widely() {
         ayon_index::Answer::default()
     );
 }
+
+#[test]
+fn a_moved_folder_moves_its_subtree_and_a_deleted_one_takes_it_along() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = prepared(dir.path());
+    let lib = Library::demo_offline();
+    let characters = lib.projects[0]
+        .folder_by_path("assets/characters")
+        .expect("characters");
+    let moved = ayon_index::FolderRecord {
+        id: characters.id.clone(),
+        path: "assets/people".to_owned(),
+        folder_type: characters.folder_type.clone(),
+        active: true,
+        updated_at: String::new(),
+    };
+    index
+        .apply_changes("demo_offline", &[Change::Folder(moved)])
+        .expect("moved");
+    let resolve = |s: &str| index.resolve_str(s).expect("answers");
+    assert!(
+        resolve(&format!("{HERO}?product=usdAsset"))
+            .entities
+            .is_empty()
+    );
+    let hero = resolve("ayon://demo_offline/assets/people/hero?product=usdAsset");
+    assert_eq!(hero.entities.len(), 1, "{hero:?}");
+    index
+        .apply_changes(
+            "demo_offline",
+            &[Change::Delete(EntityKind::Folder, characters.id.clone())],
+        )
+        .expect("deleted");
+    assert!(
+        resolve("ayon://demo_offline/assets/people/hero?product=usdAsset")
+            .entities
+            .is_empty()
+    );
+    assert!(
+        resolve("ayon://demo_offline?product=modelMain")
+            .entities
+            .is_empty()
+    );
+    let counts = index
+        .prepared("demo_offline")
+        .expect("reads")
+        .expect("prepared")
+        .counts;
+    assert_eq!(counts[0], lib.projects[0].folders.len() as u64 - 2);
+    assert_eq!(counts[1], lib.projects[0].tasks().count() as u64 - 1);
+}

@@ -10,6 +10,7 @@ mod entities;
 pub mod error;
 mod fixtures;
 mod graphql;
+pub mod index_snapshot;
 pub mod library;
 mod publish;
 mod resolve;
