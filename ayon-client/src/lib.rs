@@ -23,6 +23,7 @@ mod finish;
 mod flights;
 mod kind;
 mod offline;
+mod prepare;
 mod resolution;
 mod roots;
 mod site;
@@ -38,6 +39,10 @@ pub use config::{
 pub use error::{ClientError, ConfigError, ResolveError};
 pub use kind::ErrorKind;
 pub use offline::{DEFAULT_FAILURE_COOLDOWN, OfflineClient, OfflineClientBuilder, monitor_config};
+pub use prepare::{
+    CancelToken, DEFAULT_IN_FLIGHT, DEFAULT_NEWEST_EXACT, DEFAULT_PAGE_SIZE, PrepareError,
+    PrepareEstimate, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
+};
 pub use resolution::{Resolution, ResolvedEntity, Source};
 pub use roots::{ProjectRoots, SiteRoots, substitute_roots};
 pub use store::{AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer};

@@ -2,9 +2,8 @@
 //! demo data through the index's write API (what a `prepare` will do from the server's answers).
 
 use ayon_index::{
-    AnatomyRoot, FolderRecord, ProductRecord, ProjectRecord, ProjectSnapshot,
-    RepresentationRecord, ServerProject, SiteRootsRecord, StatusRecord, TaskRecord,
-    VersionRecord,
+    AnatomyRoot, FolderRecord, ProductRecord, ProjectRecord, ProjectSnapshot, RepresentationRecord,
+    ServerProject, SiteRootsRecord, StatusRecord, TaskRecord, VersionRecord,
 };
 use serde_json::Value;
 

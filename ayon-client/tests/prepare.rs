@@ -1,0 +1,218 @@
+//! Prepare for offline over real HTTP against ayon-testkit: the index it writes answers every
+//! recorded URI exactly as an index loaded straight from the testkit's library does (which the
+//! ayon-index tests hold to the recorded real-server answers), with the server stopped.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ayon_client::{CancelToken, Client, PrepareError, PrepareOptions, PrepareScope};
+use ayon_index::Index;
+use ayon_testkit::index_snapshot::load_library;
+use ayon_testkit::{Library, TestServer, fixtures_dir, load_fixture};
+
+const SITE: &str = "offline-test-linux";
+
+fn server() -> TestServer {
+    TestServer::builder()
+        .library(Library::demo_offline())
+        .start()
+        .expect("testkit starts")
+}
+
+fn client(server: &TestServer) -> Client {
+    Client::builder(server.url())
+        .session_token(server.session_token())
+        .site_id(SITE)
+        .request_timeout(Duration::from_secs(5))
+        .build()
+        .expect("client")
+}
+
+/// Every URI of every recorded resolve fixture.
+fn recorded_uris() -> Vec<String> {
+    let mut files: Vec<String> = std::fs::read_dir(fixtures_dir())
+        .expect("fixtures (set AYON_SHARED_DIR)")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| n.starts_with("resolve_") && n.ends_with(".json"))
+        .collect();
+    files.sort();
+    let mut uris = Vec::new();
+    for f in files {
+        let fixture = load_fixture(&f).expect("fixture");
+        for ex in fixture["exchanges"].as_array().into_iter().flatten() {
+            for u in ex["request"]["body"]["uris"]
+                .as_array()
+                .into_iter()
+                .flatten()
+            {
+                if let Some(u) = u.as_str() {
+                    uris.push(u.to_owned());
+                }
+            }
+        }
+    }
+    uris.sort();
+    uris.dedup();
+    uris
+}
+
+fn index_in(dir: &std::path::Path) -> Index {
+    Index::builder()
+        .cache_dir(dir)
+        .platform(Some("linux"))
+        .substitute_roots(true)
+        .open()
+        .expect("index opens")
+}
+
+#[test]
+fn a_prepared_project_answers_every_recorded_uri_like_the_library_itself() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let prepared = index_in(&dir.path().join("prepared"));
+    let seen = Mutex::new(Vec::new());
+    let report = client(&server)
+        .prepare_offline_blocking(
+            &prepared,
+            "demo_offline",
+            &PrepareScope::Project,
+            &PrepareOptions::default(),
+            &CancelToken::new(),
+            &|p| seen.lock().unwrap().push(p.clone()),
+        )
+        .expect("prepare");
+    assert!(
+        report.representations > 0 && report.versions > 0,
+        "{report:?}"
+    );
+    assert!(
+        report.requests <= 10,
+        "flat streams, few requests: {report:?}"
+    );
+    let seen = seen.into_inner().unwrap();
+    assert!(seen.iter().any(|p| p.phase == "fetching"));
+    assert!(seen.iter().any(|p| p.phase == "writing"));
+    server.stop();
+
+    let reference = index_in(&dir.path().join("reference"));
+    load_library(&reference, &Library::demo_offline(), Some((SITE, "linux"))).expect("load");
+    let uris = recorded_uris();
+    assert!(uris.len() >= 50, "{} uris", uris.len());
+    let mut compared = 0;
+    for uri in &uris {
+        let want = reference.resolve_str(uri);
+        let got = prepared.resolve_str(uri);
+        match (want, got) {
+            (Ok(w), Ok(g)) => {
+                assert_eq!(*g, *w, "{uri}");
+                compared += 1;
+            }
+            (Err(w), Err(g)) => assert_eq!(g.to_string(), w.to_string(), "{uri}"),
+            (w, g) => panic!("{uri}: reference {w:?}, prepared {g:?}"),
+        }
+    }
+    assert!(compared >= 50, "{compared}");
+}
+
+#[test]
+fn a_folder_scope_fetches_only_its_subtree_and_estimate_counts_first() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let index = index_in(dir.path());
+    let c = client(&server);
+    let scope = PrepareScope::Folders(vec!["/assets/characters".into()]);
+    let options = PrepareOptions {
+        all_versions: false,
+        newest_exact: 1,
+        ..PrepareOptions::default()
+    };
+    let estimate = ayon_runtime_block(c.estimate_prepare("demo_offline", &scope, &options));
+    let estimate = estimate.expect("estimate");
+    let report = c
+        .prepare_offline_blocking(
+            &index,
+            "demo_offline",
+            &scope,
+            &options,
+            &CancelToken::new(),
+            &|_| {},
+        )
+        .expect("prepare");
+    assert_eq!(report.folders, estimate.folders);
+    assert!(report.folders >= 1);
+    assert!(
+        report.versions <= estimate.versions,
+        "only the versions latest/hero/newest need"
+    );
+    let hero = index
+        .resolve_str("ayon+entity://demo_offline/assets/characters/hero?product=usdAsset&version=latest&representation=usd")
+        .expect("prepared");
+    assert_eq!(hero.entities.len(), 1, "{hero:?}");
+    assert!(
+        hero.entities[0]
+            .file_path
+            .as_deref()
+            .unwrap_or("")
+            .contains("v003"),
+        "{hero:?}"
+    );
+}
+
+#[test]
+fn a_cancelled_or_failed_prepare_leaves_the_previous_index_answering() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let index = index_in(dir.path());
+    let c = client(&server);
+    let uri = "ayon+entity://demo_offline/assets/characters/hero?product=usdAsset&version=latest&representation=usd";
+    c.prepare_offline_blocking(
+        &index,
+        "demo_offline",
+        &PrepareScope::Project,
+        &PrepareOptions::default(),
+        &CancelToken::new(),
+        &|_| {},
+    )
+    .expect("first prepare");
+    let before = index.resolve_str(uri).expect("answers");
+
+    let cancel = CancelToken::new();
+    let err = c
+        .prepare_offline_blocking(
+            &index,
+            "demo_offline",
+            &PrepareScope::Project,
+            &PrepareOptions::default(),
+            &cancel,
+            &|p| {
+                if p.requests >= 2 {
+                    cancel.cancel();
+                }
+            },
+        )
+        .unwrap_err();
+    assert!(matches!(err, PrepareError::Cancelled { .. }), "{err}");
+    assert_eq!(*index.resolve_str(uri).expect("still answers"), *before);
+
+    server.fail_next(50, 500);
+    let err = c
+        .prepare_offline_blocking(
+            &index,
+            "demo_offline",
+            &PrepareScope::Project,
+            &PrepareOptions::default(),
+            &CancelToken::new(),
+            &|_| {},
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("demo_offline"), "{err}");
+    assert_eq!(*index.resolve_str(uri).expect("still answers"), *before);
+}
+
+fn ayon_runtime_block<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(f)
+}
