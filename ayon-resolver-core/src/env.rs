@@ -12,8 +12,6 @@ pub const API_KEY_ENV: &str = "AYON_API_KEY";
 pub const SITE_ID_ENV: &str = "AYON_SITE_ID";
 /// The project a host works in (optional: URIs name their project).
 pub const PROJECT_ENV: &str = "AYON_PROJECT_NAME";
-/// Where the persistent cache and the prepared indexes live.
-pub const CACHE_DIR_ENV: &str = "AYON_OFFLINE_CACHE_DIR";
 /// Pinning mode on/off (see [`PinningSwitch`]).
 pub const PINNING_ENABLE_ENV: &str = "AYON_USD_RESOLVER_ENABLE_PINNING";
 /// The legacy name of [`PINNING_ENABLE_ENV`], still set by ayon-usd's farm hook.
@@ -130,7 +128,7 @@ impl EnvConfig {
             api_key: get(API_KEY_ENV).map(|k| k.trim().to_owned()),
             site_id: get(SITE_ID_ENV).map(|s| s.trim().to_owned()),
             project: get(PROJECT_ENV),
-            cache_dir: get(CACHE_DIR_ENV).map(PathBuf::from),
+            cache_dir: get(ayon_cache::CACHE_DIR_ENV).map(PathBuf::from),
             pinning: PinningSwitch::parse(pinning_raw.as_deref()),
             pinning_file: get(PINNING_FILE_ENV)
                 .or_else(|| get(LEGACY_PINNING_FILE_ENV))
