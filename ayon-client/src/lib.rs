@@ -45,4 +45,4 @@ pub use prepare::{
 };
 pub use resolution::{Resolution, ResolvedEntity, Source};
 pub use roots::{ProjectRoots, SiteRoots, substitute_roots};
-pub use store::{AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer};
+pub use store::{AnswerStore, is_invalidating, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer};

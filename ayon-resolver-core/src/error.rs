@@ -2,6 +2,8 @@
 
 use std::path::PathBuf;
 
+use ayon_client::ErrorKind;
+
 /// Why a resolver call failed. Every variant names the asset path it is about.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -40,14 +42,13 @@ pub enum ResolveError {
 }
 
 impl ResolveError {
-    /// A stable machine-readable kind (`empty`, `file_not_found`, `not_pinned`, `config`, or
-    /// the client's kind).
-    pub fn kind(&self) -> &'static str {
+    /// The stable kind a host branches on (the same vocabulary as the client's, the CLI's,
+    /// the Python exceptions' and the C result codes').
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            ResolveError::Empty => "empty",
-            ResolveError::FileNotFound { .. } => "file_not_found",
-            ResolveError::NotPinned { .. } => "not_pinned",
-            ResolveError::Config { .. } => "config",
+            ResolveError::Empty | ResolveError::FileNotFound { .. } => ErrorKind::NotFound,
+            ResolveError::NotPinned { .. } => ErrorKind::NotPinned,
+            ResolveError::Config { .. } => ErrorKind::Config,
             ResolveError::Client(e) => e.kind(),
         }
     }

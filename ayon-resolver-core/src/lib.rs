@@ -29,6 +29,7 @@ mod stats;
 mod subscription;
 
 pub use asset_path::{AssetKind, SDF_FORMAT_ARGS, split_sdf_args};
+pub use ayon_client::ErrorKind;
 pub use ayon_connectivity::{ConnectionState, OfflineReason};
 pub use context::ResolverContext;
 pub use env::{

@@ -605,7 +605,7 @@ impl Resolver {
         let resolution = match answer {
             Ok(r) => r,
             Err(e) => {
-                if e.kind() == "offline" {
+                if e.kind() == ayon_client::ErrorKind::Offline {
                     c.offline.fetch_add(1, Ordering::Relaxed);
                 } else {
                     c.misses.fetch_add(1, Ordering::Relaxed);

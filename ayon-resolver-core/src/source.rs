@@ -52,6 +52,10 @@ impl From<ayon_client::Source> for Source {
         match s {
             ayon_client::Source::Server => Source::Server,
             ayon_client::Source::Cache { stale } => Source::Cache { stale },
+            ayon_client::Source::Pinning => Source::Pinning,
+            ayon_client::Source::LocalIndex { prepared_at } => Source::LocalIndex { prepared_at },
+            // A source added to the client later: the closest honest label.
+            _ => Source::Cache { stale: false },
         }
     }
 }

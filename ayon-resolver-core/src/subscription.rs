@@ -81,9 +81,7 @@ pub(crate) fn invalidate_on_events(
                 Err(RecvError::Lagged(_)) => continue,
                 Err(RecvError::Closed) => break,
             };
-            let invalidating = ayon_client::INVALIDATING_TOPICS
-                .iter()
-                .any(|t| event.topic.starts_with(t));
+            let invalidating = ayon_client::is_invalidating(&event.topic);
             let (true, Some(project)) = (invalidating, event.project.as_deref()) else {
                 continue;
             };

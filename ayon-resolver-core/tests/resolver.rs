@@ -109,7 +109,7 @@ fn resolve_many_is_one_round_trip_and_keeps_order_and_per_item_errors() {
         answers[0].as_ref().unwrap().path
     );
     let invalid = answers[1].as_ref().unwrap_err();
-    assert_eq!(invalid.kind(), "invalid", "{invalid}");
+    assert_eq!(invalid.kind().as_str(), "invalid", "{invalid}");
     assert!(invalid.to_string().contains("banana"), "{invalid}");
     assert!(matches!(answers[3], Err(ResolveError::Empty)));
     assert_eq!(r.prewarm(&[HERO_V1, HERO_V2]), 2);
@@ -143,7 +143,7 @@ fn a_dead_server_never_holds_the_caller() {
     assert_eq!(from_store.path, v1.path);
     assert!(matches!(from_store.source, Source::Cache { .. }));
     let unknown = r.resolve(NEVER_SEEN).unwrap_err();
-    assert_eq!(unknown.kind(), "offline", "{unknown}");
+    assert_eq!(unknown.kind().as_str(), "offline", "{unknown}");
     assert!(
         start.elapsed() < NO_WAIT * 5,
         "answered in {:?}",
@@ -175,7 +175,7 @@ fn nothing_listening_fails_once_within_the_timeout_then_at_once() {
         first.elapsed()
     );
     assert!(
-        matches!(e.kind(), "offline" | "transport" | "timeout"),
+        matches!(e.kind().as_str(), "offline" | "transport" | "timeout"),
         "{e}"
     );
     for _ in 0..5 {
@@ -193,7 +193,7 @@ fn nothing_listening_fails_once_within_the_timeout_then_at_once() {
 fn no_server_configured_is_a_clear_error_not_a_crash() {
     let r = Resolver::builder().build();
     let e = r.resolve(HERO_V1).unwrap_err();
-    assert_eq!(e.kind(), "config");
+    assert_eq!(e.kind().as_str(), "config");
     assert!(e.to_string().contains("AYON_SERVER_URL"), "{e}");
     assert!(matches!(r.state(), ConnectionState::Offline { .. }));
     assert!(
@@ -228,7 +228,7 @@ fn pinning_mode_asks_no_server_and_names_the_missing_identifier() {
     assert_eq!(hit.path, "/mnt/farm/demo_offline/hero_v001.usd");
     assert_eq!(hit.source, Source::Pinning);
     let miss = r.resolve(HERO_V2).unwrap_err();
-    assert_eq!(miss.kind(), "not_pinned");
+    assert_eq!(miss.kind().as_str(), "not_pinned");
     assert!(
         miss.to_string().contains("v002") && miss.to_string().contains("job_pin.json"),
         "{miss}"
@@ -355,7 +355,8 @@ fn file_paths_resolve_like_usd_s_default_resolver() {
             .ends_with("lib/models/tree.usd")
     );
     let gone = r.resolve(&format!("{abs}.missing")).unwrap_err();
-    assert_eq!(gone.kind(), "file_not_found");
+    assert_eq!(gone.kind().as_str(), "not_found");
+    assert!(matches!(gone, ResolveError::FileNotFound { .. }), "{gone}");
     let with_args = r.resolve(&format!("{abs}:SDF_FORMAT_ARGS:a=b")).unwrap();
     assert_eq!(with_args.path, format!("{abs}:SDF_FORMAT_ARGS:a=b"));
     let anchor = lib.join("shot.usd").display().to_string();
