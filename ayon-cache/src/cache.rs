@@ -1,23 +1,22 @@
-//! The `Cache` trait every backend implements.
+//! The `Cache` trait (the resolve hot path) and `CacheAdmin` (inspection and maintenance).
 
-use crate::{CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, NamespaceStats};
+use crate::{CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, Namespace, NamespaceStats};
 
-/// A namespaced key/value cache of resolution answers.
+/// A namespaced key/value cache of resolution answers: the calls a resolver makes.
 ///
-/// Object-safe (`Box<dyn Cache>`, `Arc<dyn Cache>`) and shareable between threads.
+/// Object-safe (`Box<dyn Cache>`, `Arc<dyn Cache>`) and shareable between threads. Inspection
+/// and maintenance calls live in [`CacheAdmin`], so a resolver holding a `dyn Cache` needs
+/// (and a new backend implements) only the hot path.
 ///
 /// # Durability
-/// For a backend whose [`is_durable`](Cache::is_durable) is true (the SQLite store, and the
-/// tiered cache while its SQLite tier is attached):
-/// - [`put`](Cache::put), [`put_many`](Cache::put_many), [`remove`](Cache::remove),
-///   [`remove_prefix`](Cache::remove_prefix), [`remove_where`](Cache::remove_where) and
-///   [`clear`](Cache::clear) return `Ok` only after their change is committed: it survives
-///   `kill -9` of this process and is visible to other processes. (Surviving an OS crash or
-///   power loss as well needs [`Durability::PowerSafe`](crate::Durability::PowerSafe).)
-/// - [`put_buffered`](Cache::put_buffered) only queues the entry in this process (visible to
-///   this process's `get` at once); it becomes durable when [`flush`](Cache::flush) returns `Ok`,
-///   when the buffer fills (then that `put_buffered` call commits the whole buffer), or when the
-///   cache is dropped. Use it for many small writes; one commit serves them all.
+/// For a durable backend ([`CacheAdmin::is_durable`]: the SQLite store, and the tiered cache
+/// while its SQLite tier is attached), [`put`](Cache::put), [`put_many`](Cache::put_many),
+/// [`remove`](Cache::remove) and [`remove_where`](Cache::remove_where) return `Ok` only after
+/// their change is committed: it survives `kill -9` of this process and is visible to other
+/// processes. (Surviving an OS crash or power loss as well needs
+/// [`Durability::PowerSafe`](crate::Durability::PowerSafe).) Backends that also buffer writes
+/// (`SqliteCache::put_buffered`, `TieredCache::put_buffered`) commit them on
+/// [`flush`](Cache::flush).
 ///
 /// A memory-only cache is never durable: everything is lost with the process.
 ///
@@ -33,36 +32,36 @@ pub trait Cache: Send + Sync + std::fmt::Debug {
     /// Stores every pair in one transaction: all or nothing, durable on `Ok`.
     fn put_many(&self, entries: Vec<(Key, Entry)>) -> Result<(), CacheError>;
 
-    /// Queues a write to be committed with others; durable only after [`flush`](Cache::flush).
-    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError>;
-
-    /// Commits every buffered write; durable on `Ok`.
-    fn flush(&self) -> Result<(), CacheError>;
-
     /// Removes one entry; `true` if there was one.
     fn remove(&self, key: &Key) -> Result<bool, CacheError>;
 
-    /// Removes every entry of `namespace` whose name starts with `name_prefix` (`""`: the whole
-    /// namespace); returns how many were removed.
-    fn remove_prefix(&self, namespace: &str, name_prefix: &str) -> Result<u64, CacheError>;
-
     /// Removes every entry (of `namespace`, or of all namespaces for `None`) for which
     /// `predicate` returns true, judging by key and metadata only (payloads are not loaded),
-    /// e.g. a project's moving entries after an `entity.version.*` event.
+    /// e.g. a project's moving entries after an `entity.version.*` event, or a whole namespace
+    /// with `|_, _| true`. Returns how many were removed.
     fn remove_where(
         &self,
-        namespace: Option<&str>,
+        namespace: Option<&Namespace>,
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError>;
 
-    /// Removes every entry of every namespace.
-    fn clear(&self) -> Result<(), CacheError>;
+    /// Commits every buffered write; durable on `Ok`. Backends that never buffer keep the
+    /// default, which does nothing.
+    fn flush(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+}
 
+/// What a tool (`ayon cache stats`, `ayon doctor`, tests) needs beyond the hot path: sizes,
+/// counters, diagnostics, and clearing everything.
+///
+/// A supertrait of [`Cache`], so a `&dyn CacheAdmin` also resolves.
+pub trait CacheAdmin: Cache {
     /// Number of entries held. For SQLite, committed entries only: buffered writes count once
     /// flushed. `len`, `size_bytes` and `namespaces` read the store and may cost a scan.
     fn len(&self) -> Result<u64, CacheError>;
 
-    /// True if [`len`](Cache::len) is zero.
+    /// True if [`len`](CacheAdmin::len) is zero.
     fn is_empty(&self) -> Result<bool, CacheError> {
         Ok(self.len()? == 0)
     }
@@ -79,6 +78,9 @@ pub trait Cache: Send + Sync + std::fmt::Debug {
     /// Recent events worth telling a user (stores moved aside, degradation, failed writes).
     fn diagnostics(&self) -> Vec<Diagnostic>;
 
-    /// Whether `Ok` from `put` means the entry survives this process (see above).
+    /// Removes every entry of every namespace. Durable on `Ok` like the [`Cache`] writes.
+    fn clear(&self) -> Result<(), CacheError>;
+
+    /// Whether `Ok` from `put` means the entry survives this process (see [`Cache`]).
     fn is_durable(&self) -> bool;
 }

@@ -22,9 +22,10 @@ pub enum CacheError {
         path: PathBuf,
         /// What the cache was doing ("reading an entry", "committing 12 entries", ...).
         action: String,
-        /// The error from SQLite.
+        /// The error from SQLite, boxed so the SQLite binding (a 0.x crate) stays out of our
+        /// public API; downcast to inspect it.
         #[source]
-        source: rusqlite::Error,
+        source: Box<dyn std::error::Error + Send + Sync + 'static>,
     },
     /// The store is not usable even after moving a bad file aside (e.g. it was moved aside and
     /// the fresh file cannot be created either).
@@ -69,7 +70,7 @@ impl CacheError {
         CacheError::Sqlite {
             path: path.to_path_buf(),
             action: action.into(),
-            source,
+            source: Box::new(source),
         }
     }
 }

@@ -1,9 +1,10 @@
 //! The cache under AYON offline resolution: what it stores survives a crash, a reboot, and a
 //! second DCC using the same cache at the same time.
 //!
-//! - [`Cache`]: the object-safe, `Send + Sync` trait (get, put, put_many, put_buffered + flush,
-//!   remove, remove by prefix or predicate, clear, len/size, stats, diagnostics). Its docs say
-//!   exactly which calls are durable on return.
+//! - [`Cache`]: the object-safe, `Send + Sync` hot path (get, put, put_many, remove, remove by
+//!   predicate, flush). Its docs say exactly which calls are durable on return.
+//! - [`CacheAdmin`]: inspection and maintenance (len/size, namespaces, stats, diagnostics,
+//!   clear, durability), for tools and tests.
 //! - [`MemoryCache`]: bounded by bytes, sharded (`quick_cache`); lookups scale across threads.
 //! - [`SqliteCache`]: one SQLite file (WAL) in the per-user cache directory, shared safely by
 //!   several processes; invalid files are moved aside and replaced, never a panic.
@@ -24,7 +25,7 @@ mod sqlite;
 mod stats;
 mod tiered;
 
-pub use cache::Cache;
+pub use cache::{Cache, CacheAdmin};
 pub use entry::{ENTRY_FORMAT_VERSION, Entry, EntryMeta, Freshness, Source, Value};
 pub use error::CacheError;
 pub use key::{Key, Namespace};

@@ -7,7 +7,10 @@ use quick_cache::sync::Cache as QuickCache;
 use quick_cache::{OptionsBuilder, Weighter};
 
 use crate::stats::{DiagnosticsLog, TierCounters};
-use crate::{Cache, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, NamespaceStats};
+use crate::{
+    Cache, CacheAdmin, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, Namespace,
+    NamespaceStats,
+};
 
 /// Bookkeeping bytes charged per entry on top of key and payload (hash slot, metadata, Arcs),
 /// so a cache of many tiny entries still respects its byte bound.
@@ -29,8 +32,7 @@ impl Weighter<Key, Entry> for ByteWeighter {
 /// `quick_cache`: sharded, and a lookup takes only a shard read lock, so threads scale.
 ///
 /// When full it evicts by size with quick_cache's CLOCK-Pro policy (never by age). Nothing it
-/// holds survives the process ([`Cache::is_durable`] is false); `put_buffered` and `flush` are the
-/// same as `put` and a no-op.
+/// holds survives the process ([`CacheAdmin::is_durable`] is false); `flush` is a no-op.
 #[derive(Debug)]
 pub struct MemoryCache {
     inner: QuickCache<Key, Entry, ByteWeighter>,
@@ -116,38 +118,19 @@ impl Cache for MemoryCache {
         Ok(())
     }
 
-    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
-        self.put(key, entry)
-    }
-
-    fn flush(&self) -> Result<(), CacheError> {
-        Ok(())
-    }
-
     fn remove(&self, key: &Key) -> Result<bool, CacheError> {
         Ok(self.inner.remove(key).is_some())
     }
 
-    fn remove_prefix(&self, namespace: &str, name_prefix: &str) -> Result<u64, CacheError> {
-        let removed = Cell::new(0u64);
-        self.inner.retain(|k, _| {
-            let hit = k.namespace() == namespace && k.name().starts_with(name_prefix);
-            if hit {
-                removed.set(removed.get() + 1);
-            }
-            !hit
-        });
-        Ok(removed.get())
-    }
-
     fn remove_where(
         &self,
-        namespace: Option<&str>,
+        namespace: Option<&Namespace>,
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError> {
         let removed = Cell::new(0u64);
         self.inner.retain(|k, e| {
-            let hit = namespace.is_none_or(|ns| k.namespace() == ns) && predicate(k, e.meta());
+            let hit =
+                namespace.is_none_or(|ns| k.namespace() == ns.as_str()) && predicate(k, e.meta());
             if hit {
                 removed.set(removed.get() + 1);
             }
@@ -155,7 +138,9 @@ impl Cache for MemoryCache {
         });
         Ok(removed.get())
     }
+}
 
+impl CacheAdmin for MemoryCache {
     fn clear(&self) -> Result<(), CacheError> {
         self.inner.clear();
         Ok(())

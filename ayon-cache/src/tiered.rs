@@ -8,8 +8,8 @@ use parking_lot::{Mutex, MutexGuard};
 use crate::memory::DEFAULT_MEMORY_BYTES;
 use crate::stats::{DiagnosticKind, DiagnosticsLog, TierCounters};
 use crate::{
-    Cache, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, MemoryCache, NamespaceStats,
-    SqliteCache, SqliteCacheBuilder,
+    Cache, CacheAdmin, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, MemoryCache,
+    Namespace, NamespaceStats, SqliteCache, SqliteCacheBuilder,
 };
 
 /// Number of key stripes serialising writes and promotions of the same key.
@@ -60,7 +60,7 @@ impl TieredCacheBuilder {
 
     /// Builds the cache. Never fails: if the persistent tier cannot be opened (read-only or
     /// full disk, no cache directory, lock timeout) the cache runs memory-only, logs a `tracing`
-    /// warning and says so in [`Cache::stats`] (`degraded`) and [`Cache::diagnostics`].
+    /// warning and says so in [`CacheAdmin::stats`] (`degraded`) and [`CacheAdmin::diagnostics`].
     pub fn open(self) -> TieredCache {
         let log = DiagnosticsLog::default();
         let mut degraded = false;
@@ -127,6 +127,15 @@ impl TieredCache {
     /// True when a persistent tier was asked for and could not be opened.
     pub fn is_degraded(&self) -> bool {
         self.degraded
+    }
+
+    /// Like [`put`](Cache::put) for this process, but the persistent write is only queued
+    /// ([`SqliteCache::put_buffered`]): durable after [`flush`](Cache::flush).
+    pub fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        let _guard = self.stripes[self.stripe(&key)].lock();
+        let result = self.persist(|p| p.put_buffered(key.clone(), entry.clone()));
+        self.memory.insert(key, entry);
+        result
     }
 
     fn stripe(&self, key: &Key) -> usize {
@@ -213,13 +222,6 @@ impl Cache for TieredCache {
         result
     }
 
-    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
-        let _guard = self.stripes[self.stripe(&key)].lock();
-        let result = self.persist(|p| p.put_buffered(key.clone(), entry.clone()));
-        self.memory.insert(key, entry);
-        result
-    }
-
     fn flush(&self) -> Result<(), CacheError> {
         self.persist(|p| p.flush())
     }
@@ -236,20 +238,9 @@ impl Cache for TieredCache {
         }
     }
 
-    fn remove_prefix(&self, namespace: &str, name_prefix: &str) -> Result<u64, CacheError> {
-        let _guards = self.lock_all();
-        let in_memory = self.memory.remove_prefix(namespace, name_prefix)?;
-        match &self.persistent {
-            None => Ok(in_memory),
-            Some(p) => p
-                .remove_prefix(namespace, name_prefix)
-                .inspect_err(|e| self.record_write_failure(e)),
-        }
-    }
-
     fn remove_where(
         &self,
-        namespace: Option<&str>,
+        namespace: Option<&Namespace>,
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError> {
         let _guards = self.lock_all();
@@ -261,7 +252,9 @@ impl Cache for TieredCache {
                 .inspect_err(|e| self.record_write_failure(e)),
         }
     }
+}
 
+impl CacheAdmin for TieredCache {
     fn clear(&self) -> Result<(), CacheError> {
         let _guards = self.lock_all();
         self.memory.clear()?;

@@ -5,8 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use ayon_cache::{
-    Cache, DiagnosticKind, Entry, Freshness, InvalidStore, Key, Namespace, STORE_FORMAT_VERSION,
-    Source, SqliteCache, TieredCache, store_path,
+    Cache, CacheAdmin, DiagnosticKind, Entry, Freshness, InvalidStore, Key, Namespace,
+    STORE_FORMAT_VERSION, Source, SqliteCache, TieredCache, store_path,
 };
 
 fn key(i: usize) -> Key {

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use ayon_cache::{Cache, Entry, Freshness, Key, Namespace, Source, SqliteCache, Value};
+use ayon_cache::{Cache, CacheAdmin, Entry, Freshness, Key, Namespace, Source, SqliteCache, Value};
 
 const CHILD_DIR_ENV: &str = "AYON_CACHE_TEST_CRASH_CHILD_DIR";
 const CHILD_ROUND_ENV: &str = "AYON_CACHE_TEST_CRASH_CHILD_ROUND";

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use ayon_cache::{
-    Cache, Durability, Entry, Freshness, Key, Namespace, Source, SqliteCache, TieredCache, Value,
-    store_path,
+    Cache, CacheAdmin, Durability, Entry, Freshness, Key, Namespace, Source, SqliteCache,
+    TieredCache, Value, store_path,
 };
 
 fn key(name: &str) -> Key {

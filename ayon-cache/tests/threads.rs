@@ -7,8 +7,26 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ayon_cache::{
-    Cache, Entry, Freshness, Key, MemoryCache, Namespace, Source, SqliteCache, TieredCache, Value,
+    Cache, CacheError, Entry, Freshness, Key, MemoryCache, Namespace, Source, SqliteCache,
+    TieredCache, Value,
 };
+
+/// A cache with buffered writes: the tiered cache's own, a plain `put` for the memory cache.
+trait Buffered: Cache {
+    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError>;
+}
+
+impl Buffered for MemoryCache {
+    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        self.put(key, entry)
+    }
+}
+
+impl Buffered for TieredCache {
+    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        TieredCache::put_buffered(self, key, entry)
+    }
+}
 
 const KEYS_PER_THREAD: u64 = 8;
 const ROUNDS: u64 = 60;
@@ -39,7 +57,7 @@ fn version(e: &Entry) -> u64 {
 /// Each thread owns some keys and writes increasing versions to them (single puts, batches and
 /// buffered puts), reading its own keys back and other threads' keys, while one thread in four
 /// also runs bulk invalidations of a scratch namespace. Runs with a deadlock watchdog.
-fn hammer(cache: Arc<dyn Cache>, threads: usize) {
+fn hammer(cache: Arc<dyn Buffered>, threads: usize) {
     let (done_tx, done_rx) = mpsc::channel();
     let worker_cache = cache.clone();
     std::thread::spawn(move || {
@@ -91,11 +109,13 @@ fn hammer(cache: Arc<dyn Cache>, threads: usize) {
                                 .put(Key::new(&scratch, format!("s{round}")), entry(round))
                                 .unwrap();
                             cache
-                                .remove_where(Some(scratch.as_str()), &|_, m| {
+                                .remove_where(Some(&scratch), &|_, m| {
                                     m.freshness == Freshness::Immutable
                                 })
                                 .unwrap();
-                            cache.remove_prefix(scratch.as_str(), "s").unwrap();
+                            cache
+                                .remove_where(Some(&scratch), &|k, _| k.name().starts_with('s'))
+                                .unwrap();
                         }
                     }
                     cache.flush().unwrap();

@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ayon_cache::{
-    Cache, Entry, Freshness, Key, Namespace, Source, SqliteCache, TieredCache, Value,
+    Cache, CacheAdmin, Entry, Freshness, Key, Namespace, Source, SqliteCache, TieredCache, Value,
 };
 
 const ROLE_ENV: &str = "AYON_CACHE_TEST_TWO_PROCESS_ROLE";

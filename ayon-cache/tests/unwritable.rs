@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use ayon_cache::{
-    Cache, CacheError, DiagnosticKind, Entry, Freshness, Key, Namespace, Source, SqliteCache,
-    TieredCache,
+    Cache, CacheAdmin, CacheError, DiagnosticKind, Entry, Freshness, Key, Namespace, Source,
+    SqliteCache, TieredCache,
 };
 
 fn key() -> Key {

@@ -1,24 +1,21 @@
-//! The async server client: `/api/info`, site roots, batch `/api/resolve`, on `reqwest` driven by
-//! the library-owned runtime of `ayon-connectivity`.
+//! The server client: `/api/info` and site registration, site roots, batch `/api/resolve`, over
+//! the HTTP transport of `http.rs`, run on the library-owned runtime.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use parking_lot::{Mutex, RwLock};
-use reqwest::Method;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-
 use crate::batch::{Answers, Plan, Unique, UriInput, chunks};
 use crate::bridge::{block_on, on_runtime};
-use crate::config::{ClientBuilder, ClientConfig, Credentials, Platform};
+use crate::config::{ClientBuilder, ClientConfig, Platform};
 use crate::error::{ClientError, ConfigError, ResolveError};
 use crate::finish::{Rootless, finish};
+use crate::http::{Answer, Exchange, SiteHeader, Transport};
 use crate::resolution::{Resolution, Source};
 use crate::roots::{ProjectRoots, SiteRoots};
 use crate::site::SiteState;
 use crate::store::AnswerStore;
-use crate::wire::{ErrorBody, LoginRequest, LoginResponse, ResolveItem, ResolveRequest};
+use crate::wire::{ResolveItem, ResolveRequest};
 
 /// What `GET /api/info` told us.
 #[derive(Debug, Clone, PartialEq)]
@@ -43,78 +40,18 @@ pub struct Client {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("config", &self.inner.config)
+            .field("config", &self.inner.http.config())
             .finish_non_exhaustive()
     }
 }
 
 pub(crate) struct Inner {
-    pub(crate) config: ClientConfig,
-    /// The HTTP client and the process it was built in (rebuilt in a forked child).
-    http: Mutex<Option<(u32, reqwest::Client)>>,
-    /// Session token obtained by logging in.
-    login_token: RwLock<Option<String>>,
-    login_lock: tokio::sync::Mutex<()>,
-    /// Set by the first 401: the credential is not used again.
-    auth_failure: RwLock<Option<String>>,
+    /// Requests, credential and headers.
+    http: Transport,
     /// The site was registered by an authenticated `GET /api/info` with the site headers.
     site_registered: AtomicBool,
-    /// The server refuses our site even after registering: resolve without the site header.
-    site_unusable: AtomicBool,
     /// The site's platform and each project's roots.
     site: SiteState,
-}
-
-/// What a request answered (any status but 401, which becomes [`ClientError::Auth`]).
-struct Answer {
-    status: u16,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn detail(&self) -> String {
-        ErrorBody::detail_from(&String::from_utf8_lossy(&self.body))
-    }
-}
-
-/// One request as the client sends it; cloned for each retry.
-#[derive(Clone)]
-struct Exchange<'a> {
-    method: Method,
-    path: &'a str,
-    query: &'a [(&'a str, &'a str)],
-    body: Option<Vec<u8>>,
-    site: SiteHeader,
-}
-
-impl<'a> Exchange<'a> {
-    fn get(path: &'a str, query: &'a [(&'a str, &'a str)], site: SiteHeader) -> Self {
-        Exchange {
-            method: Method::GET,
-            path,
-            query,
-            body: None,
-            site,
-        }
-    }
-
-    fn post(path: &'a str, body: Vec<u8>, site: SiteHeader) -> Self {
-        Exchange {
-            method: Method::POST,
-            path,
-            query: &[],
-            body: Some(body),
-            site,
-        }
-    }
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum SiteHeader {
-    /// Send the site id (when configured and not refused).
-    Send,
-    /// Send no site id.
-    Omit,
 }
 
 impl Client {
@@ -125,24 +62,18 @@ impl Client {
 
     /// A client for a configuration the builder checked. No network I/O happens here.
     fn new(config: ClientConfig) -> Result<Client, ConfigError> {
-        let http = build_http(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 site: SiteState::new(config.platform()),
-                config,
-                http: Mutex::new(Some((std::process::id(), http))),
-                login_token: RwLock::new(None),
-                login_lock: tokio::sync::Mutex::new(()),
-                auth_failure: RwLock::new(None),
+                http: Transport::new(config)?,
                 site_registered: AtomicBool::new(false),
-                site_unusable: AtomicBool::new(false),
             }),
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &ClientConfig {
-        &self.inner.config
+        self.inner.http.config()
     }
 
     /// The platform whose separators and roots apply: the site's as the server knows it, else
@@ -194,7 +125,7 @@ impl Client {
     /// request timeout on each retry, plus the retry delays and the roots/registration calls.
     /// A safety net only; each request has its own timeout.
     pub(crate) fn blocking_deadline(&self, n: usize) -> Duration {
-        let c = &self.inner.config;
+        let c = &self.inner.http.config();
         let chunks = n.div_ceil(c.batch_size().max(1)).max(1) as u32;
         let attempts = c.retry().max_retries as u32 + 1;
         let per_chunk = (c.request_timeout() + c.connect_timeout()) * attempts
@@ -208,7 +139,7 @@ impl Client {
         block_on(
             async move { this.inner.info().await },
             self.blocking_deadline(1),
-            self.inner.config.server_url(),
+            self.inner.http.config().server_url(),
         )?
     }
 
@@ -219,7 +150,7 @@ impl Client {
         block_on(
             async move { this.inner.site_roots(&project).await },
             self.blocking_deadline(1),
-            self.inner.config.server_url(),
+            self.inner.http.config().server_url(),
         )?
     }
 
@@ -232,7 +163,7 @@ impl Client {
         let plan = Plan::new(inputs);
         let deadline = self.blocking_deadline(plan.slots.len());
         let run = self.inner.clone().resolve_unique(plan.unique.clone());
-        let answers = match block_on(run, deadline, self.inner.config.server_url()) {
+        let answers = match block_on(run, deadline, self.inner.http.config().server_url()) {
             Ok(answers) => answers,
             Err(error) => plan.fail(&error),
         };
@@ -241,34 +172,8 @@ impl Client {
 
     /// True once the server rejected the credential (no more requests are made with it).
     pub fn auth_failed(&self) -> bool {
-        self.inner.auth_failure.read().is_some()
+        self.inner.http.auth_failed()
     }
-}
-
-fn build_http(config: &ClientConfig) -> Result<reqwest::Client, ConfigError> {
-    reqwest::Client::builder()
-        .connect_timeout(config.connect_timeout())
-        .timeout(config.request_timeout())
-        .pool_idle_timeout(Duration::from_secs(30))
-        .tcp_nodelay(true)
-        .user_agent(concat!("ayon-client/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| ConfigError::Http(error_chain(&e)))
-}
-
-/// The error and its causes in one line (reqwest's Display alone hides "connection refused").
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        let t = c.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        cur = c.source();
-    }
-    s
 }
 
 fn is_site_not_found(answer: &Answer) -> bool {
@@ -333,204 +238,20 @@ impl Inner {
     }
 
     fn server(&self) -> String {
-        self.config.server_url().to_owned()
-    }
-
-    /// The HTTP client for this process (a forked child gets a fresh one: the parent's pooled
-    /// connections belong to a runtime that does not exist there).
-    fn http(&self) -> Result<reqwest::Client, ClientError> {
-        let pid = std::process::id();
-        let mut slot = self.http.lock();
-        if let Some((p, c)) = slot.as_ref()
-            && *p == pid
-        {
-            return Ok(c.clone());
-        }
-        let c = build_http(&self.config).map_err(|e| ClientError::Runtime(e.to_string()))?;
-        *slot = Some((pid, c.clone()));
-        Ok(c)
-    }
-
-    fn headers(&self, site: SiteHeader, token: Option<&str>) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        let mut put = |name: &'static str, value: &str| {
-            if let Ok(v) = HeaderValue::from_str(value) {
-                h.insert(HeaderName::from_static(name), v);
-            }
-        };
-        put("x-ayon-platform", self.config.platform().as_str());
-        put("x-ayon-hostname", self.config.hostname());
-        put("x-ayon-version", self.config.client_version());
-        if site == SiteHeader::Send
-            && !self.site_unusable.load(Ordering::Relaxed)
-            && let Some(s) = self.config.site_id()
-        {
-            put("x-ayon-site-id", s);
-        }
-        match self.config.credentials() {
-            Credentials::ApiKey(k) => put("x-api-key", k),
-            Credentials::Token(t) => put("authorization", &format!("Bearer {t}")),
-            Credentials::Login { .. } => {
-                if let Some(t) = token {
-                    put("authorization", &format!("Bearer {t}"));
-                }
-            }
-            Credentials::None => {}
-        }
-        if let Some(v) = h.get("authorization").cloned() {
-            let mut v = v;
-            v.set_sensitive(true);
-            h.insert(reqwest::header::AUTHORIZATION, v);
-        }
-        if let Some(v) = h.get("x-api-key").cloned() {
-            let mut v = v;
-            v.set_sensitive(true);
-            h.insert(HeaderName::from_static("x-api-key"), v);
-        }
-        h
-    }
-
-    fn auth_error(&self, detail: String) -> ClientError {
-        ClientError::Auth {
-            server: self.server(),
-            detail,
-        }
-    }
-
-    /// The session token for `Login` credentials, logging in once.
-    async fn login_token(&self) -> Result<Option<String>, ClientError> {
-        let Credentials::Login { name, password } = self.config.credentials() else {
-            return Ok(None);
-        };
-        if let Some(t) = self.login_token.read().clone() {
-            return Ok(Some(t));
-        }
-        let _guard = self.login_lock.lock().await;
-        if let Some(t) = self.login_token.read().clone() {
-            return Ok(Some(t));
-        }
-        if let Some(d) = self.auth_failure.read().clone() {
-            return Err(self.auth_error(d));
-        }
-        let body = serde_json::to_vec(&LoginRequest { name, password })
-            .map_err(|e| ClientError::Runtime(e.to_string()))?;
-        let answer = self
-            .send_once(
-                Exchange::post("/api/auth/login", body, SiteHeader::Send),
-                None,
-            )
-            .await?;
-        if answer.status == 401 || answer.status == 403 {
-            let d = answer.detail();
-            *self.auth_failure.write() = Some(d.clone());
-            return Err(self.auth_error(d));
-        }
-        if answer.status != 200 {
-            return Err(self.http_error("POST /api/auth/login", &answer));
-        }
-        let parsed: LoginResponse = serde_json::from_slice(&answer.body)
-            .map_err(|e| self.decode_error("POST /api/auth/login", &e))?;
-        let token = parsed
-            .token
-            .ok_or_else(|| self.decode_error("POST /api/auth/login", &"no token in the answer"))?;
-        *self.login_token.write() = Some(token.clone());
-        Ok(Some(token))
-    }
-
-    fn http_error(&self, route: &str, answer: &Answer) -> ClientError {
-        ClientError::Http {
-            server: self.server(),
-            route: route.to_owned(),
-            status: answer.status,
-            detail: answer.detail(),
-        }
-    }
-
-    fn decode_error(&self, route: &str, e: &dyn std::fmt::Display) -> ClientError {
-        ClientError::Decode {
-            server: self.server(),
-            route: route.to_owned(),
-            detail: e.to_string(),
-        }
-    }
-
-    /// One HTTP exchange, no retry.
-    async fn send_once(
-        &self,
-        ex: Exchange<'_>,
-        token: Option<&str>,
-    ) -> Result<Answer, ClientError> {
-        let http = self.http()?;
-        let url = format!("{}{}", self.config.server_url(), ex.path);
-        let mut req = http
-            .request(ex.method, &url)
-            .headers(self.headers(ex.site, token));
-        if !ex.query.is_empty() {
-            req = req.query(ex.query);
-        }
-        if let Some(b) = ex.body {
-            req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(b);
-        }
-        let map = |e: reqwest::Error| {
-            if e.is_timeout() {
-                ClientError::Timeout {
-                    server: self.server(),
-                    after: self.config.request_timeout(),
-                }
-            } else {
-                ClientError::Transport {
-                    server: self.server(),
-                    detail: error_chain(&e),
-                }
-            }
-        };
-        let resp = req.send().await.map_err(map)?;
-        let status = resp.status().as_u16();
-        let body = resp.bytes().await.map_err(map)?.to_vec();
-        Ok(Answer { status, body })
-    }
-
-    /// A request with the credential: 401 marks the credential dead (one `Auth` error, no more
-    /// requests), 503 is retried with the configured backoff and jitter.
-    async fn send(&self, ex: Exchange<'_>) -> Result<Answer, ClientError> {
-        if let Some(d) = self.auth_failure.read().clone() {
-            return Err(self.auth_error(d));
-        }
-        let token = self.login_token().await?;
-        let mut delays = self.config.retry().delays();
-        loop {
-            let answer = self.send_once(ex.clone(), token.as_deref()).await?;
-            match answer.status {
-                401 => {
-                    let d = answer.detail();
-                    tracing::warn!(target: "ayon_client", server = %self.config.server_url(), detail = %d, "credential rejected; not using it again");
-                    *self.auth_failure.write() = Some(d.clone());
-                    return Err(self.auth_error(d));
-                }
-                503 => match delays.next() {
-                    Some(delay) => {
-                        tracing::debug!(target: "ayon_client", ?delay, path = ex.path, "server busy (503), retrying");
-                        tokio::time::sleep(delay).await;
-                    }
-                    None => return Ok(answer),
-                },
-                _ => return Ok(answer),
-            }
-        }
+        self.http.server()
     }
 
     async fn info(&self) -> Result<ServerInfo, ClientError> {
         let route = "GET /api/info";
         let answer = self
+            .http
             .send(Exchange::get("/api/info", &[], SiteHeader::Send))
             .await?;
         if answer.status != 200 {
-            return Err(self.http_error(route, &answer));
+            return Err(self.http.http_error(route, &answer));
         }
         let raw: serde_json::Value =
-            serde_json::from_slice(&answer.body).map_err(|e| self.decode_error(route, &e))?;
+            serde_json::from_slice(&answer.body).map_err(|e| self.http.decode_error(route, &e))?;
         let version = raw
             .get("version")
             .and_then(|v| v.as_str())
@@ -541,14 +262,14 @@ impl Inner {
             .and_then(|u| u.get("name"))
             .and_then(|n| n.as_str())
             .map(str::to_owned);
-        let site_platform = self.config.site_id().and_then(|id| {
+        let site_platform = self.http.config().site_id().and_then(|id| {
             raw.get("sites")?
                 .as_array()?
                 .iter()
                 .find(|s| s.get("id").and_then(|v| v.as_str()) == Some(id))
                 .and_then(|s| s.get("platform")?.as_str().and_then(Platform::parse))
         });
-        if user.is_some() && self.config.site_id().is_some() {
+        if user.is_some() && self.http.config().site_id().is_some() {
             self.site_registered.store(true, Ordering::Relaxed);
         }
         if let Some(p) = site_platform {
@@ -564,7 +285,7 @@ impl Inner {
 
     /// Registers the site once (authenticated `GET /api/info` with the site headers).
     async fn register_site(&self) -> Result<(), ClientError> {
-        if self.config.site_id().is_none() || self.site_registered.load(Ordering::Relaxed) {
+        if self.http.config().site_id().is_none() || self.site_registered.load(Ordering::Relaxed) {
             return Ok(());
         }
         self.info().await.map(|_| ())
@@ -637,21 +358,23 @@ impl Inner {
             });
         }
         let path = format!("/api/projects/{project}/siteRoots");
-        let platform = self.config.platform().as_str();
+        let platform = self.http.config().platform().as_str();
         let query = [("platform", platform)];
         let mut answer = self
+            .http
             .send(Exchange::get(&path, &query, SiteHeader::Send))
             .await?;
         if is_site_not_found(&answer) {
             // Not reached in practice (the platform param covers unknown sites), kept for safety.
             answer = self
+                .http
                 .send(Exchange::get(&path, &query, SiteHeader::Omit))
                 .await?;
         }
         if answer.status != 200 {
-            return Err(self.http_error(&route, &answer));
+            return Err(self.http.http_error(&route, &answer));
         }
-        serde_json::from_slice(&answer.body).map_err(|e| self.decode_error(&route, &e))
+        serde_json::from_slice(&answer.body).map_err(|e| self.http.decode_error(&route, &e))
     }
 
     /// Sends distinct canonical URIs in chunks and returns one rootless answer per URI (a whole
@@ -661,7 +384,7 @@ impl Inner {
         uris: &[String],
     ) -> Vec<Result<Rootless, ClientError>> {
         let mut out = Vec::with_capacity(uris.len());
-        for chunk in chunks(uris, self.config.batch_size()) {
+        for chunk in chunks(uris, self.http.config().batch_size()) {
             match self.post_resolve(chunk).await {
                 Ok(items) => out.extend(items.into_iter().map(|item| {
                     Ok(match item.error {
@@ -685,27 +408,30 @@ impl Inner {
             uris,
         })
         .map_err(|e| ClientError::Runtime(e.to_string()))?;
-        let post = |site| self.send(Exchange::post("/api/resolve", body.clone(), site));
+        let post = |site| {
+            self.http
+                .send(Exchange::post("/api/resolve", body.clone(), site))
+        };
         let mut answer = post(SiteHeader::Send).await?;
         if is_site_not_found(&answer) {
-            tracing::info!(target: "ayon_client", site = ?self.config.site_id(), "site not registered; registering it");
+            tracing::info!(target: "ayon_client", site = ?self.http.config().site_id(), "site not registered; registering it");
             self.site_registered.store(false, Ordering::Relaxed);
             if self.register_site().await.is_ok() {
                 answer = post(SiteHeader::Send).await?;
             }
             if is_site_not_found(&answer) {
-                tracing::warn!(target: "ayon_client", site = ?self.config.site_id(), "server refuses the site; resolving without it");
-                self.site_unusable.store(true, Ordering::Relaxed);
+                tracing::warn!(target: "ayon_client", site = ?self.http.config().site_id(), "server refuses the site; resolving without it");
+                self.http.refuse_site();
                 answer = post(SiteHeader::Omit).await?;
             }
         }
         if answer.status != 200 {
-            return Err(self.http_error(route, &answer));
+            return Err(self.http.http_error(route, &answer));
         }
         let items: Vec<ResolveItem> =
-            serde_json::from_slice(&answer.body).map_err(|e| self.decode_error(route, &e))?;
+            serde_json::from_slice(&answer.body).map_err(|e| self.http.decode_error(route, &e))?;
         if items.len() != uris.len() {
-            return Err(self.decode_error(
+            return Err(self.http.decode_error(
                 route,
                 &format!("{} answers for {} URIs", items.len(), uris.len()),
             ));

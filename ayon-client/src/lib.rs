@@ -21,6 +21,7 @@ mod config;
 mod error;
 mod finish;
 mod flights;
+mod http;
 mod kind;
 mod offline;
 mod prepare;

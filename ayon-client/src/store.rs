@@ -250,9 +250,7 @@ impl AnswerStore {
             meta.freshness != Freshness::Immutable && !k.name().starts_with(ROOTS_NAME_PREFIX)
         };
         match project {
-            Some(p) => self
-                .cache
-                .remove_where(Some(self.namespace(p).as_str()), &movable),
+            Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &movable),
             None => {
                 let prefix = self.namespace("").as_str().to_owned();
                 self.cache.remove_where(None, &move |k, m| {
@@ -265,7 +263,55 @@ impl AnswerStore {
 
 #[cfg(test)]
 mod tests {
+    use ayon_cache::MemoryCache;
+    use ayon_uri::Target;
+
     use super::*;
+    use crate::config::ClientBuilder;
+
+    fn store() -> AnswerStore {
+        let config = ClientBuilder::new("https://AYON.example/")
+            .site_id("farm-1")
+            .build_config()
+            .unwrap();
+        AnswerStore::new(Arc::new(MemoryCache::default()), &config)
+    }
+
+    fn rep(path: &str) -> Vec<ResolvedEntity> {
+        vec![ResolvedEntity::new(Target::Representation).with_path(path)]
+    }
+
+    #[test]
+    fn answers_and_roots_round_trip_and_invalidation_keeps_what_cannot_move() {
+        let s = store();
+        let exact =
+            AyonUri::parse("ayon://demo//a?product=p&version=4&representation=usd").unwrap();
+        let latest =
+            AyonUri::parse("ayon://demo/a?product=p&version=latest&representation=usd").unwrap();
+        s.put(&exact, &rep("{root[work]}/a_v004.usd")).unwrap();
+        s.put(&latest, &rep("{root[work]}/a_v009.usd")).unwrap();
+        let roots = ProjectRoots::new(
+            SiteRoots::from([("work".to_owned(), "/mnt/w".to_owned())]),
+            Platform::Darwin,
+        );
+        s.put_roots("DEMO", &roots).unwrap();
+        // Another spelling of the same meaning: one key.
+        let again =
+            AyonUri::parse("ayon+entity://demo/a?product=p&version=v004&representation=usd")
+                .unwrap();
+        let got = s.get(&again).expect("stored");
+        assert!(got.is_fresh());
+        assert_eq!(got.entities(), rep("{root[work]}/a_v004.usd").as_slice());
+        assert_eq!(s.roots("demo"), Some(roots.clone()));
+        assert_eq!(
+            s.invalidate(Some("demo")).unwrap(),
+            1,
+            "only the moving answer"
+        );
+        assert!(s.get(&latest).is_none());
+        assert!(s.get(&exact).is_some());
+        assert_eq!(s.roots("demo"), Some(roots));
+    }
 
     #[test]
     fn topics_match_themselves_and_their_sub_topics_only() {

@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use ayon_cache::{Cache, Entry, Freshness, Key, Namespace, Source, SqliteCache};
+use ayon_cache::{Cache, CacheAdmin, Entry, Freshness, Key, Namespace, Source, SqliteCache};
 use serde_json::Value;
 
 fn ayon(cache_dir: Option<&Path>, args: &[&str]) -> Output {

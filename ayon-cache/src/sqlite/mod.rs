@@ -18,8 +18,8 @@ use crate::entry::{from_ms, to_ms};
 use crate::location::{resolve_cache_dir, store_path};
 use crate::stats::{DiagnosticKind, DiagnosticsLog, TierCounters};
 use crate::{
-    Cache, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Freshness, Key, NamespaceStats,
-    Source, Value,
+    Cache, CacheAdmin, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Freshness, Key,
+    Namespace, NamespaceStats, Source, Value,
 };
 
 /// What "durable" means for a committed write.
@@ -147,7 +147,7 @@ impl SqliteCacheBuilder {
 
     /// Opens the store, creating directory and file as needed. A file that is not a valid store
     /// (garbage, truncated, newer format, foreign) is moved aside (see
-    /// [`SqliteCache::diagnostics`](Cache::diagnostics)) and replaced; an unwritable directory
+    /// [`SqliteCache::diagnostics`](CacheAdmin::diagnostics)) and replaced; an unwritable directory
     /// is [`CacheError::Unwritable`].
     pub fn open(self) -> Result<SqliteCache, CacheError> {
         let path = self.path()?;
@@ -193,8 +193,9 @@ struct Pending {
 /// - Reads use a small pool of read connections and never wait for writers (WAL snapshots).
 /// - Writes go through one connection per process, each call one transaction; other processes
 ///   wait for the file's write lock up to the busy timeout (default 5 s).
-/// - Durability: see [`Cache`] (direct writes commit before returning; `put_buffered` commits
-///   on `flush`, when the buffer fills, or on drop) and [`Durability`].
+/// - Durability: see [`Cache`] (direct writes commit before returning;
+///   [`put_buffered`](SqliteCache::put_buffered) commits on `flush`, when the buffer fills, or on
+///   drop) and [`Durability`].
 /// - Files: `cache.sqlite`, `cache.sqlite-wal`, `cache.sqlite-shm` (mode 0600 on Unix), and
 ///   `cache.sqlite.lock`, locked only while a process opens the store.
 #[derive(Debug)]
@@ -254,6 +255,22 @@ impl SqliteCache {
 
     pub(crate) fn log(&self) -> &DiagnosticsLog {
         &self.log
+    }
+
+    /// Queues a write to be committed with others: visible to this process's `get` at once,
+    /// durable only after [`flush`](Cache::flush) returns `Ok`, when the buffer fills (then this
+    /// call commits the whole buffer), or when the cache is dropped. For many small writes: one
+    /// commit serves them all.
+    pub fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        let full = {
+            let mut pending = self.pending.lock();
+            pending.seq += 1;
+            let seq = pending.seq;
+            pending.entries.insert(key, (seq, entry));
+            self.has_pending.store(true, Ordering::Release);
+            pending.entries.len() >= self.buffer_limit
+        };
+        if full { self.flush() } else { Ok(()) }
     }
 
     /// A free read connection, else (all busy) the next one in turn.
@@ -439,18 +456,6 @@ impl Cache for SqliteCache {
         })
     }
 
-    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
-        let full = {
-            let mut pending = self.pending.lock();
-            pending.seq += 1;
-            let seq = pending.seq;
-            pending.entries.insert(key, (seq, entry));
-            self.has_pending.store(true, Ordering::Release);
-            pending.entries.len() >= self.buffer_limit
-        };
-        if full { self.flush() } else { Ok(()) }
-    }
-
     fn flush(&self) -> Result<(), CacheError> {
         if !self.has_pending.load(Ordering::Acquire) {
             return Ok(());
@@ -468,21 +473,12 @@ impl Cache for SqliteCache {
         Ok(n > 0 || buffered)
     }
 
-    fn remove_prefix(&self, namespace: &str, name_prefix: &str) -> Result<u64, CacheError> {
-        let n = self.write(&format!("removing `{namespace} :: {name_prefix}*`"), |tx| {
-            tx.execute(
-                "DELETE FROM entries WHERE ns = ?1 AND substr(name, 1, ?2) = ?3",
-                params![namespace, name_prefix.chars().count() as i64, name_prefix],
-            )
-        })?;
-        Ok(n as u64)
-    }
-
     fn remove_where(
         &self,
-        namespace: Option<&str>,
+        namespace: Option<&Namespace>,
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError> {
+        let namespace = namespace.map(Namespace::as_str);
         let n = self.write("removing entries by predicate", |tx| {
             let mut doomed = Vec::new();
             {
@@ -518,7 +514,9 @@ impl Cache for SqliteCache {
         })?;
         Ok(n)
     }
+}
 
+impl CacheAdmin for SqliteCache {
     fn clear(&self) -> Result<(), CacheError> {
         self.drop_pending(|_, _| true);
         self.write("clearing the store", |tx| {

@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ayon_cache::{Cache, CacheError, STORE_FORMAT_VERSION, SqliteCache, resolve_cache_dir};
+use ayon_cache::{
+    Cache, CacheAdmin, CacheError, Namespace, STORE_FORMAT_VERSION, SqliteCache, resolve_cache_dir,
+};
 use clap::Subcommand;
 use serde_json::json;
 
@@ -130,7 +132,7 @@ fn stats(globals: &Globals) -> Result<(), CacheError> {
 fn clear(globals: &Globals, namespace: Option<&str>) -> Result<(), CacheError> {
     let cache = open(globals)?;
     let removed = match namespace {
-        Some(ns) => cache.remove_prefix(ns, "")?,
+        Some(ns) => cache.remove_where(Some(&Namespace::custom(ns)), &|_, _| true)?,
         None => {
             let before = cache.len()?;
             cache.clear()?;
