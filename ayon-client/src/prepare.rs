@@ -378,6 +378,7 @@ impl Job<'_> {
         self.check_cancel()?;
         let (value, bytes) = self
             .inner
+            .http
             .get_json(path, query)
             .await
             .map_err(|e| self.request_error(e))?;
@@ -437,6 +438,7 @@ impl Job<'_> {
             }
             let (data, bytes) = self
                 .inner
+                .http
                 .graphql(&query, vars)
                 .await
                 .map_err(|e| self.request_error(e))?;
@@ -677,7 +679,7 @@ impl Job<'_> {
             .map_err(|e| self.request_error(e))?;
         self.counted(0, 0);
         Ok(SiteRootsRecord {
-            site_id: self.inner.config.site_id().unwrap_or_default().to_owned(),
+            site_id: self.inner.http.config().site_id().unwrap_or_default().to_owned(),
             platform: roots.platform().as_str().to_owned(),
             roots: roots.roots().as_ref().clone(),
         })

@@ -5,7 +5,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use ayon_cache::{Cache, MemoryCache, TieredCache, resolve_cache_dir};
+use ayon_cache::{Cache, CacheAdmin, MemoryCache, TieredCache, resolve_cache_dir};
 use ayon_client::{Client, Credentials, OfflineClient, Resolution};
 use ayon_connectivity::{ConnectionState, Monitor, OfflineReason};
 use ayon_pinning::Roots;
@@ -307,6 +307,8 @@ struct Shared {
 #[derive(Debug)]
 struct Backend {
     client: OfflineClient,
+    /// The same store as the client's, for diagnostics.
+    admin: Arc<dyn CacheAdmin>,
     _listener: Option<crate::subscription::TaskGuard>,
 }
 
@@ -493,7 +495,7 @@ impl Resolver {
             out.push(p.clone());
         }
         if let Some(Ok(b)) = self.shared.backend.get() {
-            for d in b.client.cache().diagnostics() {
+            for d in b.admin.diagnostics() {
                 out.push(d.message);
             }
         }
@@ -716,12 +718,14 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
     let client = builder
         .build()
         .map_err(|e| format!("AYON client configuration: {e}"))?;
-    let cache: Arc<dyn Cache> = if s.memory_only {
-        Arc::new(MemoryCache::new(ayon_cache::DEFAULT_MEMORY_BYTES))
+    let (cache, admin): (Arc<dyn Cache>, Arc<dyn CacheAdmin>) = if s.memory_only {
+        let m = Arc::new(MemoryCache::new(ayon_cache::DEFAULT_MEMORY_BYTES));
+        (m.clone(), m)
     } else {
         let dir = resolve_cache_dir(s.env.cache_dir.as_deref())
             .map_err(|e| format!("cache directory: {e}"))?;
-        Arc::new(TieredCache::builder().dir(dir).open())
+        let t = Arc::new(TieredCache::builder().dir(dir).open());
+        (t.clone(), t)
     };
     let monitor = if s.monitor && s.env.api_key.is_some() && !s.force_offline {
         let mut config = ayon_client::monitor_config(client.config());
@@ -752,6 +756,7 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
     }
     Ok(Backend {
         client: offline.build(),
+        admin,
         _listener: listener,
     })
 }
