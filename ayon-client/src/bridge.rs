@@ -13,8 +13,7 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    let handle =
-        ayon_connectivity::runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+    let handle = ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
     handle
         .spawn(fut)
         .await
@@ -29,8 +28,8 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    ayon_connectivity::runtime::block_on(fut, deadline).map_err(|e| match e {
-        ayon_connectivity::RuntimeError::Timeout(after) => ClientError::Timeout {
+    ayon_runtime::block_on(fut, deadline).map_err(|e| match e {
+        ayon_runtime::RuntimeError::Timeout(after) => ClientError::Timeout {
             server: server.to_owned(),
             after,
         },
@@ -43,7 +42,7 @@ pub(crate) fn spawn<F>(fut: F) -> Option<tokio::task::AbortHandle>
 where
     F: Future<Output = ()> + Send + 'static,
 {
-    let handle = ayon_connectivity::runtime::handle().ok()?;
+    let handle = ayon_runtime::handle().ok()?;
     Some(handle.spawn(fut).abort_handle())
 }
 
@@ -56,6 +55,6 @@ pub(crate) fn block_on_local<F: Future>(fut: F) -> Result<F::Output, ClientError
         ));
     }
     let handle =
-        ayon_connectivity::runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+        ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
     Ok(handle.block_on(fut))
 }

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use crate::batch::{Answers, Plan, Unique, UriInput, chunks};
 use crate::bridge::{block_on, on_runtime};
-use crate::config::{ClientBuilder, ClientConfig, Platform};
+use ayon_site::{Platform, Roots};
+
+use crate::config::{ClientBuilder, ClientConfig};
 use crate::error::{ClientError, ConfigError, ResolveError};
 use crate::finish::{Rootless, finish};
 use crate::http::{Answer, Exchange, SiteHeader, Transport};
 use crate::resolution::{Resolution, Source};
-use crate::roots::{ProjectRoots, SiteRoots};
 use crate::site::SiteState;
 use crate::store::AnswerStore;
 use crate::wire::{ResolveItem, ResolveRequest};
@@ -91,7 +92,7 @@ impl Client {
 
     /// The roots of `project` for this site (`{"work": "/mnt/projects"}`), fetched once per
     /// project and kept.
-    pub async fn site_roots(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
+    pub async fn site_roots(&self, project: &str) -> Result<Arc<Roots>, ClientError> {
         let this = self.clone();
         let project = project.to_owned();
         on_runtime(async move { this.inner.site_roots(&project).await }).await?
@@ -139,18 +140,18 @@ impl Client {
         block_on(
             async move { this.inner.info().await },
             self.blocking_deadline(1),
-            self.inner.http.config().server_url(),
+            self.inner.http.config().server_url().as_str(),
         )?
     }
 
     /// Blocking [`site_roots`](Self::site_roots) for synchronous hosts.
-    pub fn site_roots_blocking(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
+    pub fn site_roots_blocking(&self, project: &str) -> Result<Arc<Roots>, ClientError> {
         let this = self.clone();
         let project = project.to_owned();
         block_on(
             async move { this.inner.site_roots(&project).await },
             self.blocking_deadline(1),
-            self.inner.http.config().server_url(),
+            self.inner.http.config().server_url().as_str(),
         )?
     }
 
@@ -163,7 +164,8 @@ impl Client {
         let plan = Plan::new(inputs);
         let deadline = self.blocking_deadline(plan.slots.len());
         let run = self.inner.clone().resolve_unique(plan.unique.clone());
-        let answers = match block_on(run, deadline, self.inner.http.config().server_url()) {
+        let server = self.inner.http.config().server_url().as_str();
+        let answers = match block_on(run, deadline, server) {
             Ok(answers) => answers,
             Err(error) => plan.fail(&error),
         };
@@ -245,11 +247,11 @@ impl Inner {
         &self,
         project: &str,
         store: Option<&AnswerStore>,
-    ) -> Option<ProjectRoots> {
+    ) -> Option<Arc<Roots>> {
         if let Some(r) = self.site.roots(project) {
             return Some(r);
         }
-        let r = store?.roots(project)?;
+        let r = Arc::new(store?.roots(project)?);
         self.site.remember(project, r.clone());
         Some(r)
     }
@@ -261,7 +263,7 @@ impl Inner {
         project: &str,
         store: Option<&AnswerStore>,
         offline: bool,
-    ) -> Result<ProjectRoots, ClientError> {
+    ) -> Result<Arc<Roots>, ClientError> {
         if let Some(r) = self.known_roots(project, store) {
             return Ok(r);
         }
@@ -275,7 +277,8 @@ impl Inner {
         if let Some(r) = self.site.roots(project) {
             return Ok(r);
         }
-        let roots = ProjectRoots::new(self.fetch_site_roots(project).await?, self.site.platform());
+        let roots = self.fetch_site_roots(project).await?;
+        let roots = Arc::new(roots.with_platform(self.site.platform()));
         if let Some(store) = store
             && let Err(e) = store.put_roots(project, &roots)
         {
@@ -285,17 +288,13 @@ impl Inner {
         Ok(roots)
     }
 
-    async fn site_roots(&self, project: &str) -> Result<Arc<SiteRoots>, ClientError> {
-        Ok(self
-            .project_roots(project, None, false)
-            .await?
-            .roots()
-            .clone())
+    async fn site_roots(&self, project: &str) -> Result<Arc<Roots>, ClientError> {
+        self.project_roots(project, None, false).await
     }
 
     /// `GET /api/projects/{p}/siteRoots?platform=..` with the site header: a registered site's
     /// platform and the user's overrides win; an unknown site falls back to our platform.
-    async fn fetch_site_roots(&self, project: &str) -> Result<SiteRoots, ClientError> {
+    async fn fetch_site_roots(&self, project: &str) -> Result<Roots, ClientError> {
         let route = format!("GET /api/projects/{project}/siteRoots");
         if !valid_project_name(project) {
             return Err(ClientError::Http {
@@ -429,13 +428,7 @@ impl Inner {
         } else {
             None
         };
-        finish(
-            uri,
-            raw,
-            roots.as_ref(),
-            self.site.platform(),
-            Source::Server,
-        )
+        finish(uri, raw, roots.as_deref(), Source::Server)
     }
 
     /// A stored answer with roots known without the network; `None` when they are not.
@@ -452,13 +445,7 @@ impl Inner {
         } else {
             None
         };
-        Some(finish(
-            uri,
-            raw,
-            roots.as_ref(),
-            self.site.platform(),
-            Source::Cache { stale },
-        ))
+        Some(finish(uri, raw, roots.as_deref(), Source::Cache { stale }))
     }
 }
 

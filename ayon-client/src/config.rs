@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use ayon_site::{Credential, Platform, Secret, ServerUrl, is_session_token};
+
 use crate::error::ConfigError;
 
 /// Default connect timeout: a dead host must not stall a DCC for long.
@@ -13,108 +15,39 @@ pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// transaction and guards its database pool with 503 (ayon-cpp-api uses the same size).
 pub(crate) const MAX_BATCH: usize = 200;
 
-/// How the client proves who it is; the secret never appears in `Debug` output.
+/// How the client proves who it is; secrets never appear in `Debug` output.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
-    /// A (service or personal) API key, sent as `x-api-key`.
-    ApiKey(String),
-    /// A 64-hex session token (from a login), sent as `Authorization: Bearer`.
-    Token(String),
+    /// An API key (`x-api-key`) or a session token (`Authorization: Bearer`).
+    Key(Credential),
     /// A user name and password, exchanged for a session token by `POST /api/auth/login`.
     Login {
         /// The AYON user name.
         name: String,
         /// The user's password.
-        password: String,
+        password: Secret,
     },
     /// No credentials: only unauthenticated calls (`GET /api/info`) can work.
     None,
 }
 
 impl Credentials {
-    /// Picks the credential kind the way AYON clients do for a bare secret: a 64-hex string is a
-    /// session token, anything else is an API key.
+    /// The credential kind of a bare secret (`AYON_API_KEY`), by the one token rule of
+    /// [`ayon_site::is_session_token`].
     pub fn from_secret(secret: &str) -> Credentials {
-        if is_session_token(secret) {
-            Credentials::Token(secret.to_owned())
-        } else {
-            Credentials::ApiKey(secret.to_owned())
-        }
+        Credentials::Key(Credential::from_secret(secret))
     }
-}
-
-/// True for what the server accepts as a Bearer token: exactly 64 hex characters.
-pub(crate) fn is_session_token(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 impl fmt::Debug for Credentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Credentials::ApiKey(_) => f.write_str("ApiKey(<redacted>)"),
-            Credentials::Token(_) => f.write_str("Token(<redacted>)"),
+            Credentials::Key(c) => c.fmt(f),
             Credentials::Login { name, .. } => {
                 write!(f, "Login {{ name: {name:?}, password: <redacted> }}")
             }
             Credentials::None => f.write_str("None"),
         }
-    }
-}
-
-/// The operating system family of a site: it picks the anatomy roots and the path separator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Platform {
-    /// Windows: paths use `\`.
-    Windows,
-    /// Linux.
-    Linux,
-    /// macOS (AYON calls it `darwin`).
-    Darwin,
-}
-
-impl Platform {
-    /// The platform this process runs on (anything not Windows or macOS counts as Linux).
-    pub fn current() -> Platform {
-        if cfg!(windows) {
-            Platform::Windows
-        } else if cfg!(target_os = "macos") {
-            Platform::Darwin
-        } else {
-            Platform::Linux
-        }
-    }
-
-    /// The name the server uses (`x-ayon-platform`, `siteRoots?platform=`).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Platform::Windows => "windows",
-            Platform::Linux => "linux",
-            Platform::Darwin => "darwin",
-        }
-    }
-
-    /// Parses the server's name for a platform.
-    pub fn parse(s: &str) -> Option<Platform> {
-        match s.to_ascii_lowercase().as_str() {
-            "windows" => Some(Platform::Windows),
-            "linux" => Some(Platform::Linux),
-            "darwin" => Some(Platform::Darwin),
-            _ => None,
-        }
-    }
-
-    /// The path separator the server writes for a site of this platform.
-    pub fn separator(self) -> char {
-        match self {
-            Platform::Windows => '\\',
-            Platform::Linux | Platform::Darwin => '/',
-        }
-    }
-}
-
-impl fmt::Display for Platform {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 
@@ -169,7 +102,13 @@ impl RetryPolicy {
 /// one, so a config in hand is always valid). Read it through [`crate::Client::config`].
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
-    server_url: String,
+    server_url: ServerUrl,
+    settings: Settings,
+}
+
+/// The knobs of a configuration apart from the server, as the builder collects them.
+#[derive(Debug, Clone)]
+struct Settings {
     credentials: Credentials,
     site_id: Option<String>,
     platform: Platform,
@@ -182,71 +121,72 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Base URL without a trailing `/`, e.g. `https://ayon.studio.local`.
-    pub fn server_url(&self) -> &str {
+    /// The server's base URL, normalised (one spelling per server, no trailing `/`).
+    pub fn server_url(&self) -> &ServerUrl {
         &self.server_url
     }
 
     /// How the client authenticates.
     pub fn credentials(&self) -> &Credentials {
-        &self.credentials
+        &self.settings.credentials
     }
 
     /// This machine's site id (`^[a-z0-9-]+$`), or none (then roots come by platform).
     pub fn site_id(&self) -> Option<&str> {
-        self.site_id.as_deref()
+        self.settings.site_id.as_deref()
     }
 
     /// The configured platform of the site; the server's word on the site wins once known
     /// (see [`crate::Client::effective_platform`]).
     pub fn platform(&self) -> Platform {
-        self.platform
+        self.settings.platform
     }
 
     /// Value of `x-ayon-hostname`.
     pub fn hostname(&self) -> &str {
-        &self.hostname
+        &self.settings.hostname
     }
 
     /// Value of `x-ayon-version` (the client's version).
     pub fn client_version(&self) -> &str {
-        &self.client_version
+        &self.settings.client_version
     }
 
     /// TCP + TLS connect timeout.
     pub fn connect_timeout(&self) -> Duration {
-        self.connect_timeout
+        self.settings.connect_timeout
     }
 
     /// Timeout of one whole request (connect, send, answer).
     pub fn request_timeout(&self) -> Duration {
-        self.request_timeout
+        self.settings.request_timeout
     }
 
     /// Retry of 503 answers.
     pub fn retry(&self) -> &RetryPolicy {
-        &self.retry
+        &self.settings.retry
     }
 
     /// URIs per `/api/resolve` request (1..=200).
     pub fn batch_size(&self) -> usize {
-        self.batch_size
+        self.settings.batch_size
     }
 }
 
 /// Builder for [`ClientConfig`] / [`crate::Client`]: every knob has the default AYON tools use.
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
-    config: ClientConfig,
+    server_url: String,
+    config: Settings,
 }
 
 impl ClientBuilder {
-    /// Starts a configuration for the server at `server_url` (trailing `/` ignored).
+    /// Starts a configuration for the server at `server_url` (checked and normalised by
+    /// [`ayon_site::ServerUrl`] when built).
     pub fn new(server_url: impl Into<String>) -> ClientBuilder {
-        let url: String = server_url.into();
         ClientBuilder {
-            config: ClientConfig {
-                server_url: url.trim().trim_end_matches('/').to_owned(),
+            server_url: server_url.into(),
+            config: Settings {
                 credentials: Credentials::None,
                 site_id: None,
                 platform: Platform::current(),
@@ -262,13 +202,13 @@ impl ClientBuilder {
 
     /// Authenticates with an API key (`x-api-key`).
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.config.credentials = Credentials::ApiKey(key.into());
+        self.config.credentials = Credentials::Key(Credential::api_key(key));
         self
     }
 
     /// Authenticates with a 64-hex session token (`Authorization: Bearer`).
     pub fn session_token(mut self, token: impl Into<String>) -> Self {
-        self.config.credentials = Credentials::Token(token.into());
+        self.config.credentials = Credentials::Key(Credential::token(token));
         self
     }
 
@@ -276,7 +216,7 @@ impl ClientBuilder {
     pub fn login(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
         self.config.credentials = Credentials::Login {
             name: name.into(),
-            password: password.into(),
+            password: Secret::new(password),
         };
         self
     }
@@ -338,14 +278,8 @@ impl ClientBuilder {
 
     /// Checks the configuration and returns it ([`ClientBuilder::build`] is the public way).
     pub(crate) fn build_config(self) -> Result<ClientConfig, ConfigError> {
+        let server_url = ServerUrl::parse(&self.server_url)?;
         let c = self.config;
-        let host = c
-            .server_url
-            .strip_prefix("http://")
-            .or_else(|| c.server_url.strip_prefix("https://"));
-        if host.is_none_or(str::is_empty) {
-            return Err(ConfigError::BadServerUrl(c.server_url));
-        }
         if let Some(site) = &c.site_id {
             let ok = site
                 .bytes()
@@ -354,15 +288,18 @@ impl ClientBuilder {
                 return Err(ConfigError::BadSiteId(site.clone()));
             }
         }
-        if let Credentials::Token(t) = &c.credentials
-            && !is_session_token(t)
+        if let Credentials::Key(Credential::Token(t)) = &c.credentials
+            && !is_session_token(t.expose())
         {
             return Err(ConfigError::BadToken);
         }
         if c.connect_timeout.is_zero() || c.request_timeout.is_zero() {
             return Err(ConfigError::ZeroTimeout);
         }
-        Ok(c)
+        Ok(ClientConfig {
+            server_url,
+            settings: c,
+        })
     }
 }
 
@@ -373,13 +310,13 @@ mod tests {
     #[test]
     fn defaults_follow_the_issue() {
         let c = ClientBuilder::new("http://h:5000/").build_config().unwrap();
-        assert_eq!(c.server_url, "http://h:5000");
-        assert_eq!(c.connect_timeout, Duration::from_secs(2));
-        assert_eq!(c.request_timeout, Duration::from_secs(10));
-        assert_eq!(c.platform, Platform::current());
-        assert_eq!(c.batch_size, 200);
-        assert!(c.site_id.is_none());
-        assert!(!c.hostname.is_empty());
+        assert_eq!(c.server_url().as_str(), "http://h:5000");
+        assert_eq!(c.connect_timeout(), Duration::from_secs(2));
+        assert_eq!(c.request_timeout(), Duration::from_secs(10));
+        assert_eq!(c.platform(), Platform::current());
+        assert_eq!(c.batch_size(), 200);
+        assert!(c.site_id().is_none());
+        assert!(!c.hostname().is_empty());
     }
 
     #[test]
@@ -402,7 +339,7 @@ mod tests {
                 .site_id("")
                 .build_config()
                 .unwrap()
-                .site_id
+                .site_id()
                 .is_none()
         );
     }
@@ -410,10 +347,10 @@ mod tests {
     #[test]
     fn secrets_stay_out_of_debug() {
         let c = Credentials::from_secret(&"a".repeat(64));
-        assert!(matches!(c, Credentials::Token(_)));
+        assert!(matches!(c, Credentials::Key(Credential::Token(_))));
         assert!(!format!("{c:?}").contains("aaaa"));
         let k = Credentials::from_secret("abcdefghijabcdefghijabcdefghij12");
-        assert!(matches!(k, Credentials::ApiKey(_)));
+        assert!(matches!(k, Credentials::Key(Credential::ApiKey(_))));
         assert!(!format!("{k:?}").contains("abcdef"));
         let l = Credentials::Login {
             name: "admin".into(),

@@ -10,14 +10,14 @@ use crate::kind::ErrorKind;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The server URL is not `http://` or `https://` with a host.
-    #[error("server URL `{0}` is not an http:// or https:// URL")]
-    BadServerUrl(String),
+    /// The server URL is not an `http://` or `https://` URL with a host (the error says why).
+    #[error(transparent)]
+    BadServerUrl(#[from] ayon_site::ServerUrlError),
     /// The site id does not match the server's `^[a-z0-9-]+$`.
     #[error("site id `{0}` is invalid: the server accepts only a-z, 0-9 and `-`")]
     BadSiteId(String),
-    /// A session token must be 64 hex characters (the server ignores any other Bearer token).
-    #[error("session token is not 64 hex characters (use an API key instead)")]
+    /// A session token must be 64 lower-case hex characters, as the server issues them.
+    #[error("session token is not 64 lower-case hex characters (use an API key instead)")]
     BadToken,
     /// A zero timeout would fail every request.
     #[error("connect and request timeouts must be greater than zero")]

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
-use crate::config::Platform;
+use ayon_site::{Roots, root_names};
+
 use crate::error::ResolveError;
 use crate::resolution::{Resolution, ResolvedEntity, Source};
-use crate::roots::{ProjectRoots, SiteRoots, root_names, substitute_roots};
 
 /// The server's answer for one distinct URI before this site's roots are applied: what the
 /// store keeps and what a single-flight lookup shares.
@@ -30,16 +30,13 @@ impl Rootless {
     }
 }
 
-static NO_ROOTS: SiteRoots = SiteRoots::new();
-
 /// Turns `raw` into the answer for `uri`: a per-URI error, "not found" for no entities, else
-/// every path rooted with `roots` (required when [`Rootless::needs_roots`]) and written with
-/// the separators of their platform (`platform` when no roots were needed).
+/// every path rooted with this site's `roots` (required when [`Rootless::needs_roots`]; a
+/// path naming a root the site lacks is [`ResolveError::UnknownRoot`]).
 pub(crate) fn finish(
     uri: &str,
     raw: Rootless,
-    roots: Option<&ProjectRoots>,
-    platform: Platform,
+    roots: Option<&Roots>,
     source: Source,
 ) -> Result<Resolution, ResolveError> {
     let entities = match raw {
@@ -56,21 +53,26 @@ pub(crate) fn finish(
         }
         Rootless::Entities(e) => e,
     };
-    let (roots, platform) = match roots {
-        Some(r) => (&**r.roots(), r.platform()),
-        None => (&NO_ROOTS, platform),
-    };
     let mut out = Vec::with_capacity(entities.len());
     for e in entities.iter() {
         let mut e = e.clone();
         if let Some(p) = e.path() {
-            let rooted =
-                substitute_roots(p, roots, platform).map_err(|name| ResolveError::UnknownRoot {
-                    uri: uri.to_owned(),
-                    name,
-                    path: p.to_owned(),
-                })?;
-            e.set_path(rooted);
+            let unknown = |name: String| ResolveError::UnknownRoot {
+                uri: uri.to_owned(),
+                name,
+                path: p.to_owned(),
+            };
+            match roots {
+                Some(roots) => {
+                    let rooted = roots.substitute(p).map_err(|u| unknown(u.name))?;
+                    e.set_path(rooted);
+                }
+                None => {
+                    if let Some(name) = root_names(p).next() {
+                        return Err(unknown(name.to_owned()));
+                    }
+                }
+            }
         }
         out.push(e);
     }
@@ -79,6 +81,7 @@ pub(crate) fn finish(
 
 #[cfg(test)]
 mod tests {
+    use ayon_site::Platform;
     use ayon_uri::Target;
 
     use super::*;
@@ -94,33 +97,19 @@ mod tests {
 
     #[test]
     fn errors_not_found_and_rooted_paths() {
-        let e = finish(
-            "u",
-            Rootless::Error("boom".into()),
-            None,
-            Platform::Linux,
-            Source::Server,
-        );
+        let e = finish("u", Rootless::Error("boom".into()), None, Source::Server);
         assert!(matches!(e, Err(ResolveError::ServerError { message, .. }) if message == "boom"));
-        let e = finish("u", raw(&[]), None, Platform::Linux, Source::Server);
+        let e = finish("u", raw(&[]), None, Source::Server);
         assert!(matches!(e, Err(ResolveError::NotFound { .. })));
         let r = raw(&["{root[work]}/a/b.usd"]);
         assert!(r.needs_roots());
         assert!(!raw(&["/abs/b.usd", "{root[work"]).needs_roots());
-        let roots = ProjectRoots::new(
-            SiteRoots::from([("work".to_owned(), "P:/p".to_owned())]),
-            Platform::Windows,
-        );
-        let ok = finish(
-            "u",
-            r.clone(),
-            Some(&roots),
-            Platform::Linux,
-            Source::Server,
-        )
-        .unwrap();
+        let roots = Roots::from_pairs([("work", "P:/p")])
+            .unwrap()
+            .with_platform(Platform::Windows);
+        let ok = finish("u", r.clone(), Some(&roots), Source::Server).unwrap();
         assert_eq!(ok.path(), Some("P:\\p\\a\\b.usd"));
-        let e = finish("u", r, None, Platform::Linux, Source::Server).unwrap_err();
+        let e = finish("u", r, None, Source::Server).unwrap_err();
         assert_eq!(e.kind(), "unknown_root");
     }
 }

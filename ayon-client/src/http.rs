@@ -8,6 +8,8 @@ use parking_lot::{Mutex, RwLock};
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 
+use ayon_site::Credential;
+
 use crate::config::{ClientConfig, Credentials};
 use crate::error::{ClientError, ConfigError};
 use crate::wire::{ErrorBody, LoginRequest, LoginResponse};
@@ -108,7 +110,7 @@ impl Transport {
     }
 
     pub(crate) fn server(&self) -> String {
-        self.config.server_url().to_owned()
+        self.config.server_url().as_str().to_owned()
     }
 
     /// The HTTP client for this process (a forked child gets a fresh one: the parent's pooled
@@ -143,8 +145,10 @@ impl Transport {
             put("x-ayon-site-id", s);
         }
         match self.config.credentials() {
-            Credentials::ApiKey(k) => put("x-api-key", k),
-            Credentials::Token(t) => put("authorization", &format!("Bearer {t}")),
+            Credentials::Key(Credential::ApiKey(k)) => put("x-api-key", k.expose()),
+            Credentials::Key(Credential::Token(t)) => {
+                put("authorization", &format!("Bearer {}", t.expose()))
+            }
             Credentials::Login { .. } => {
                 if let Some(t) = token {
                     put("authorization", &format!("Bearer {t}"));
@@ -187,8 +191,11 @@ impl Transport {
         if let Some(d) = self.auth_failure.read().clone() {
             return Err(self.auth_error(d));
         }
-        let body = serde_json::to_vec(&LoginRequest { name, password })
-            .map_err(|e| ClientError::Runtime(e.to_string()))?;
+        let login = LoginRequest {
+            name,
+            password: password.expose(),
+        };
+        let body = serde_json::to_vec(&login).map_err(|e| ClientError::Runtime(e.to_string()))?;
         let answer = self
             .send_once(
                 Exchange::post("/api/auth/login", body, SiteHeader::Send),
@@ -236,7 +243,7 @@ impl Transport {
         token: Option<&str>,
     ) -> Result<Answer, ClientError> {
         let http = self.http()?;
-        let url = format!("{}{}", self.config.server_url(), ex.path);
+        let url = self.config.server_url().join(ex.path);
         let mut req = http
             .request(ex.method, &url)
             .headers(self.headers(ex.site, token));

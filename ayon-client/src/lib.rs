@@ -2,7 +2,7 @@
 //! on a dead server.
 //!
 //! - [`Client`]: the server client (`/api/info`, site roots, batch `/api/resolve`) on `reqwest`,
-//!   driven by the one library-owned tokio runtime; async methods and `*_blocking` twins for
+//!   driven by the one library-owned tokio runtime (`ayon-runtime`); async methods and `*_blocking` twins for
 //!   synchronous hosts.
 //! - [`OfflineClient`]: the same with a cache and a connectivity monitor underneath, applying
 //!   the offline policy of design.md: fresh hits and offline answers from the cache at once,
@@ -26,16 +26,17 @@ mod kind;
 mod offline;
 mod prepare;
 mod resolution;
-mod roots;
 mod site;
 mod store;
 mod wire;
 
+/// The shared site vocabulary the client's API speaks, re-exported so hosts need one import.
+pub use ayon_site::{Credential, Platform, Roots, Secret, ServerUrl};
 pub use batch::UriInput;
 pub use client::{Client, ServerInfo};
 pub use config::{
     ClientBuilder, ClientConfig, Credentials, DEFAULT_CONNECT_TIMEOUT, DEFAULT_REQUEST_TIMEOUT,
-    Platform, RetryPolicy,
+    RetryPolicy,
 };
 pub use error::{ClientError, ConfigError, ResolveError};
 pub use kind::ErrorKind;
@@ -45,5 +46,6 @@ pub use prepare::{
     PrepareEstimate, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
 };
 pub use resolution::{Resolution, ResolvedEntity, Source};
-pub use roots::{ProjectRoots, SiteRoots, substitute_roots};
-pub use store::{AnswerStore, is_invalidating, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer};
+pub use store::{
+    AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer, is_invalidating,
+};

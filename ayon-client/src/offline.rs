@@ -30,11 +30,10 @@ pub const DEFAULT_FAILURE_COOLDOWN: Duration = Duration::from_secs(5);
 /// A monitor configuration for the server of `config`, with its credential, subscribed to the
 /// entity topics that invalidate moving answers. Add `.project(..)` to narrow it, then start it.
 pub fn monitor_config(config: &ClientConfig) -> ayon_connectivity::MonitorConfigBuilder {
-    let b = ayon_connectivity::MonitorConfig::builder(config.server_url())
+    let b = ayon_connectivity::MonitorConfig::builder(config.server_url().as_str())
         .subscribe(INVALIDATING_TOPICS);
     match config.credentials() {
-        Credentials::ApiKey(k) => b.api_key(k.clone()),
-        Credentials::Token(t) => b.token(t.clone()),
+        Credentials::Key(c) => b.credential(c.clone()),
         Credentials::Login { .. } | Credentials::None => b,
     }
 }
@@ -236,8 +235,8 @@ impl OfflineClient {
             .inner
             .clone()
             .complete(plan.unique.clone(), answers, pending);
-        let answers = bridge::block_on(run, deadline, self.inner.client.config().server_url())
-            .unwrap_or_else(|e| plan.fail(&e));
+        let server = self.inner.client.config().server_url().as_str();
+        let answers = bridge::block_on(run, deadline, server).unwrap_or_else(|e| plan.fail(&e));
         plan.assemble(answers, Resolution::renamed)
     }
 

@@ -681,7 +681,10 @@ impl Job<'_> {
         Ok(SiteRootsRecord {
             site_id: self.inner.http.config().site_id().unwrap_or_default().to_owned(),
             platform: roots.platform().as_str().to_owned(),
-            roots: roots.roots().as_ref().clone(),
+            roots: roots
+                .iter()
+                .map(|(n, v)| (n.to_owned(), v.to_owned()))
+                .collect(),
         })
     }
 }

@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use ayon_cache::{Cache, CacheError, Entry, Freshness, Key, Namespace};
+use ayon_site::{Platform, Roots, ServerUrl};
 use ayon_uri::AyonUri;
+use serde::Deserialize;
 
-use crate::config::{ClientConfig, Platform};
+use crate::config::ClientConfig;
 use crate::finish::Rootless;
 use crate::resolution::ResolvedEntity;
-use crate::roots::{ProjectRoots, SiteRoots};
 
 /// Default freshness of `latest` / `hero` / `latestdone` / `*` answers.
 pub const DEFAULT_MOVING_TTL: Duration = Duration::from_secs(60);
@@ -63,7 +64,7 @@ impl StoredAnswer {
 #[derive(Debug)]
 pub struct AnswerStore {
     cache: Arc<dyn Cache>,
-    server: String,
+    server: ServerUrl,
     /// Whose roots: the site id, else `platform-<name>`.
     site: String,
     /// Platform assumed for stored roots that do not name one.
@@ -79,7 +80,7 @@ impl AnswerStore {
     pub fn new(cache: Arc<dyn Cache>, config: &ClientConfig) -> AnswerStore {
         AnswerStore {
             cache,
-            server: config.server_url().to_owned(),
+            server: config.server_url().clone(),
             site: match config.site_id() {
                 Some(s) => s.to_owned(),
                 None => format!("platform-{}", config.platform()),
@@ -215,27 +216,23 @@ impl AnswerStore {
         }
     }
 
-    /// The stored roots of `project` for this site.
-    pub fn roots(&self, project: &str) -> Option<ProjectRoots> {
+    /// The stored roots of `project` for this site, with the platform they were given for.
+    pub fn roots(&self, project: &str) -> Option<Roots> {
         let entry = self.get_entry(&self.roots_key(project))?;
         let ayon_cache::Value::Json(j) = entry.value() else {
             return None;
         };
-        let roots: SiteRoots = serde_json::from_value(j.get("roots")?.clone()).ok()?;
+        let roots: Roots = serde_json::from_value(j.get("roots")?.clone()).ok()?;
         let platform = j
             .get("platform")
-            .and_then(|p| p.as_str())
-            .and_then(Platform::parse)
+            .and_then(|p| Platform::deserialize(p).ok())
             .unwrap_or(self.platform);
-        Some(ProjectRoots::new(roots, platform))
+        Some(roots.with_platform(platform))
     }
 
     /// Stores the roots of `project` for this site (never invalidated by entity events).
-    pub fn put_roots(&self, project: &str, roots: &ProjectRoots) -> Result<(), CacheError> {
-        let value = serde_json::json!({
-            "roots": &**roots.roots(),
-            "platform": roots.platform().as_str(),
-        });
+    pub fn put_roots(&self, project: &str, roots: &Roots) -> Result<(), CacheError> {
+        let value = serde_json::json!({ "roots": roots, "platform": roots.platform() });
         let entry = Entry::json(value, Freshness::Immutable, ayon_cache::Source::Server)
             .with_format_version(VALUE_FORMAT);
         self.cache.put(self.roots_key(project), entry)
@@ -252,7 +249,7 @@ impl AnswerStore {
         match project {
             Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &movable),
             None => {
-                let prefix = self.namespace("").as_str().to_owned();
+                let prefix = Namespace::server_prefix(&self.server);
                 self.cache.remove_where(None, &move |k, m| {
                     k.namespace().starts_with(&prefix) && movable(k, m)
                 })
@@ -290,10 +287,9 @@ mod tests {
             AyonUri::parse("ayon://demo/a?product=p&version=latest&representation=usd").unwrap();
         s.put(&exact, &rep("{root[work]}/a_v004.usd")).unwrap();
         s.put(&latest, &rep("{root[work]}/a_v009.usd")).unwrap();
-        let roots = ProjectRoots::new(
-            SiteRoots::from([("work".to_owned(), "/mnt/w".to_owned())]),
-            Platform::Darwin,
-        );
+        let roots = Roots::from_pairs([("work", "/mnt/w")])
+            .unwrap()
+            .with_platform(Platform::Darwin);
         s.put_roots("DEMO", &roots).unwrap();
         // Another spelling of the same meaning: one key.
         let again =

@@ -250,7 +250,7 @@ impl ResolverBuilder {
 fn open_pinning(file: &std::path::Path, roots: Option<Roots>) -> Result<PinnedFile, String> {
     let roots = match roots {
         Some(r) => r,
-        None => Roots::from_env().map_err(|e| e.to_string())?,
+        None => ayon_pinning::roots_from_env().map_err(|e| e.to_string())?,
     };
     PinnedFile::open(file, roots, DEFAULT_RECHECK).map_err(|e| e.to_string())
 }

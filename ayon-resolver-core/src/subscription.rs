@@ -30,7 +30,7 @@ impl StateSubscription {
     where
         F: FnMut(&ConnectionState) + Send + 'static,
     {
-        let handle = ayon_connectivity::runtime::handle().map_err(|e| e.to_string())?;
+        let handle = ayon_runtime::handle().map_err(|e| e.to_string())?;
         let mut rx = monitor.subscribe_transitions();
         let task = handle.spawn(async move {
             loop {
@@ -72,7 +72,7 @@ pub(crate) fn invalidate_on_events(
     monitor: &Monitor,
     registry: Weak<Registry>,
 ) -> Option<TaskGuard> {
-    let handle = ayon_connectivity::runtime::handle().ok()?;
+    let handle = ayon_runtime::handle().ok()?;
     let mut rx = monitor.subscribe_events();
     let task = handle.spawn(async move {
         loop {
