@@ -5,11 +5,10 @@ use std::path::Path;
 
 use ayon_index::Index;
 use ayon_testkit::Library;
+use proptest::prelude::*;
 // Not every test binary uses every helper.
 #[allow(unused_imports)]
-pub use ayon_testkit::index_snapshot::{
-    index_snapshot as snapshot, load_library, server_projects,
-};
+pub use ayon_testkit::index_snapshot::{index_snapshot as snapshot, load_library, server_projects};
 
 /// How a recorded request asked: which site (and so platform), roots or not.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -41,4 +40,86 @@ pub fn platform_of(site: &str) -> Option<String> {
     Library::demo_offline()
         .site(site)
         .map(|s| s.platform.clone())
+}
+
+fn pick(items: &'static [&'static str]) -> impl Strategy<Value = String> {
+    proptest::sample::select(items).prop_map(str::to_owned)
+}
+
+/// URIs over the demo library's names, with malformed ones and junk among them.
+pub fn uri() -> impl Strategy<Value = String> {
+    let scheme = pick(&["ayon://", "ayon+entity://", "AYON://", "http://", ""]);
+    let project = pick(&["demo_offline", "DEMO_OFFLINE", "nope", "", "a b"]);
+    let segment = pick(&[
+        "assets",
+        "characters",
+        "hero",
+        "Hero",
+        "shots",
+        "sq010",
+        "sh010",
+        "props",
+        "prop001",
+        "*",
+        "..",
+        "",
+    ]);
+    let path = proptest::collection::vec(segment, 0..5).prop_map(|s| s.join("/"));
+    let key = pick(&[
+        "product",
+        "version",
+        "representation",
+        "task",
+        "workfile",
+        "foo",
+    ]);
+    let value = pick(&[
+        "usdAsset",
+        "modelMain",
+        "usdShot",
+        "*",
+        "",
+        "latest",
+        "LatestDone",
+        "hero",
+        "v001",
+        "3",
+        "V002",
+        "banana",
+        "usd",
+        "abc",
+        "modeling",
+        "x.ma",
+        "None",
+        "a%41",
+        "x+y",
+    ]);
+    let query = proptest::collection::vec((key, value), 0..5).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    });
+    let junk = "\\PC{0,30}";
+    // URIs that mostly name things the demo library has.
+    let plausible = (
+        pick(&["assets/characters/hero", "shots/sq010/sh010", "assets/props/prop042", "assets", ""]),
+        pick(&["usdAsset", "modelMain", "usdShot", "*", "", "nope"]),
+        pick(&["latest", "latestdone", "hero", "v001", "2", "v003", "*", ""]),
+        pick(&["usd", "abc", "*", "", "ma"]),
+    )
+        .prop_map(|(path, product, version, representation)| {
+            format!(
+                "ayon://demo_offline/{path}?product={product}&version={version}&representation={representation}"
+            )
+        });
+    prop_oneof![
+        3 => plausible,
+        4 => (scheme, project, path, query).prop_map(|(s, p, path, q)| {
+            let q = if q.is_empty() { String::new() } else { format!("?{q}") };
+            format!("{s}{p}/{path}{q}")
+        }),
+        1 => junk.prop_map(|s: String| s),
+    ]
 }
