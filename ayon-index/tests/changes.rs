@@ -307,3 +307,41 @@ fn a_moved_folder_moves_its_subtree_and_a_deleted_one_takes_it_along() {
     assert_eq!(counts[0], lib.projects[0].folders.len() as u64 - 2);
     assert_eq!(counts[1], lib.projects[0].tasks().count() as u64 - 1);
 }
+
+#[test]
+fn readers_on_other_threads_never_keep_a_stale_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = prepared(dir.path());
+    let uri = AyonUri::parse(&format!("{HERO}?product=usdAsset&version=latest")).expect("uri");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let answer = index.resolve(&uri).expect("answers");
+                    assert_eq!(answer.entities.len(), 1);
+                }
+            });
+        }
+        for n in 10..40 {
+            index
+                .apply_changes(
+                    "demo_offline",
+                    &[Change::Version(version(&format!("v{n}"), n, "x"))],
+                )
+                .expect("publish");
+            // Once a write returned, no thread may answer from before it.
+            assert_eq!(
+                versions(&index, "product=usdAsset&version=latest"),
+                [format!("v{n}")]
+            );
+            assert_eq!(
+                index.resolve(&uri).expect("answers").entities[0]
+                    .version_id
+                    .as_deref(),
+                Some(format!("v{n}").as_str())
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
