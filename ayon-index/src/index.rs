@@ -225,14 +225,8 @@ impl Index {
     /// The prepared projects, by name.
     pub fn projects(&self) -> Result<Vec<PreparedProject>, IndexError> {
         let mut out = Vec::new();
-        for (name, prepared, changed) in self.store.projects()? {
-            if let Some(p) = self.prepared(&name)? {
-                out.push(PreparedProject {
-                    prepared_at: to_time(prepared),
-                    changed_at: to_time(changed),
-                    ..p
-                });
-            }
+        for name in self.store.projects()? {
+            out.extend(self.prepared(&name)?);
         }
         Ok(out)
     }
@@ -246,7 +240,7 @@ impl Index {
         Ok(Some(PreparedProject {
             name: row.name,
             prepared_at: to_time(row.prepared_at_ms),
-            changed_at: to_time(row.prepared_at_ms),
+            changed_at: to_time(row.changed_at_ms),
             counts,
         }))
     }

@@ -345,3 +345,26 @@ fn readers_on_other_threads_never_keep_a_stale_answer() {
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
     });
 }
+
+#[test]
+fn prepared_projects_say_when_and_how_much() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = prepared(dir.path());
+    let list = index.projects().expect("lists");
+    assert_eq!(list.len(), 1);
+    let p = &list[0];
+    assert_eq!(p.name, "demo_offline");
+    assert_eq!(p.prepared_at, p.changed_at);
+    let demo = &Library::demo_offline().projects[0];
+    assert_eq!(p.counts[0], demo.folders.len() as u64);
+    assert_eq!(p.counts[4], demo.representations().count() as u64);
+    std::thread::sleep(Duration::from_millis(5));
+    index
+        .apply_changes("demo_offline", &[Change::Version(version("a4", 4, "x"))])
+        .expect("upsert");
+    let p = index
+        .prepared("DEMO_OFFLINE")
+        .expect("reads")
+        .expect("prepared");
+    assert!(p.changed_at > p.prepared_at, "{p:?}");
+}

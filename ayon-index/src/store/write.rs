@@ -215,7 +215,7 @@ impl Store {
                 reason: "the project is not prepared; replace a snapshot first".to_owned(),
             })?;
         for change in changes {
-            apply(&tx, pk, project, change).map_err(|e| match e {
+            apply(&tx, pk, change).map_err(|e| match e {
                 Applied::Sql(e) => self.err(&format!("applying {change:?}"), e),
                 Applied::Invalid(reason) => IndexError::InvalidInput {
                     project: project.to_owned(),
@@ -322,7 +322,7 @@ fn need_parent(
     }
 }
 
-fn apply(tx: &Transaction<'_>, pk: i64, _project: &str, change: &Change) -> Result<(), Applied> {
+fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> {
     match change {
         Change::Folder(f) => {
             let old: Option<String> = tx
