@@ -373,6 +373,7 @@ impl Index {
         let Some(target) = uri.target() else {
             return Ok(Answer::default());
         };
+        check_scope(&project, uri)?;
         let rows = self.store.rows(project.pk, uri, target)?;
         let rules = if target == Target::Representation {
             match self.path_rules(&project) {
@@ -454,6 +455,29 @@ impl Index {
             roots_origin: origin,
         })
     }
+}
+
+/// A snapshot of some subtrees answers only URIs inside them.
+fn check_scope(project: &ProjectRow, uri: &AyonUri) -> Result<(), IndexError> {
+    if project.subtrees.is_empty() {
+        return Ok(());
+    }
+    let path = uri.folder_path();
+    let inside = |t: &String| {
+        path == t || (path.starts_with(t.as_str()) && path.as_bytes().get(t.len()) == Some(&b'/'))
+    };
+    if !path.is_empty() && project.subtrees.iter().any(inside) {
+        return Ok(());
+    }
+    Err(IndexError::OutsidePreparedScope {
+        project: uri.project().to_owned(),
+        folder: if path.is_empty() {
+            "(no folder)".to_owned()
+        } else {
+            path.to_owned()
+        },
+        subtrees: project.subtrees.join(", "),
+    })
 }
 
 fn not_found(project: &str) -> Answer {

@@ -175,6 +175,10 @@ pub struct ProjectSnapshot {
     pub representations: Vec<RepresentationRecord>,
     /// Workfiles in creation order.
     pub workfiles: Vec<WorkfileRecord>,
+    /// The folder subtrees this snapshot covers (`assets/characters`), when a prepare fetched
+    /// only those; empty for the whole project. A URI outside them (or naming no folder, which
+    /// searches the whole project) is not answered.
+    pub subtrees: Vec<String>,
 }
 
 impl ProjectSnapshot {

@@ -368,3 +368,29 @@ fn prepared_projects_say_when_and_how_much() {
         .expect("prepared");
     assert!(p.changed_at > p.prepared_at, "{p:?}");
 }
+
+#[test]
+fn a_subtree_snapshot_answers_only_inside_its_subtrees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    let lib = Library::demo_offline();
+    let mut s = snapshot(&lib.projects[0], None);
+    s.subtrees = vec!["assets/characters".to_owned()];
+    index.replace_project(&s).expect("prepare");
+    let inside = index
+        .resolve_str(&format!("{HERO}?product=usdAsset&version=hero"))
+        .expect("inside");
+    assert_eq!(inside.entities.len(), 1);
+    for outside in [
+        "ayon://demo_offline/shots/sq010/sh010?product=usdShot",
+        "ayon://demo_offline/assets/characters2/x?product=usdShot",
+        "ayon://demo_offline?product=usdAsset",
+    ] {
+        let err = index.resolve_str(outside).expect_err(outside);
+        assert!(
+            matches!(err, IndexError::OutsidePreparedScope { .. }),
+            "{outside}: {err}"
+        );
+        assert!(err.to_string().contains("assets/characters"), "{err}");
+    }
+}

@@ -26,6 +26,7 @@ pub(crate) struct ProjectRow {
     pub(crate) site_roots: Option<String>,
     pub(crate) prepared_at_ms: i64,
     pub(crate) changed_at_ms: i64,
+    pub(crate) subtrees: Vec<String>,
 }
 
 /// The index file and its connections.
@@ -90,7 +91,7 @@ impl Store {
         let conn = self.reader();
         conn.prepare_cached(
             "SELECT pk, name, anatomy_roots, site_platform, site_roots, prepared_at_ms,
-             changed_at_ms FROM projects WHERE name_lower = ?1",
+             changed_at_ms, subtrees FROM projects WHERE name_lower = ?1",
         )
         .and_then(|mut s| {
             s.query_row([name.to_ascii_lowercase()], |r| {
@@ -102,6 +103,7 @@ impl Store {
                     site_roots: r.get(4)?,
                     prepared_at_ms: r.get(5)?,
                     changed_at_ms: r.get(6)?,
+                    subtrees: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
                 })
             })
             .optional()
