@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use ayon_site::ServerUrl;
+
 /// Separates the server URL from the project in a server namespace. Chosen because it cannot
 /// appear in a URL's scheme/host/port nor in an AYON project name.
 const SERVER_PROJECT_SEP: char = '|';
@@ -12,29 +14,21 @@ const SERVER_PROJECT_SEP: char = '|';
 pub struct Namespace(String);
 
 impl Namespace {
-    /// The namespace of one project on one server. The URL is normalised (scheme and host
-    /// lower-cased, trailing `/` dropped) and the project lower-cased, because the server
-    /// matches project names case-insensitively: `https://AYON.local/` + `Demo` and
-    /// `https://ayon.local` + `demo` share entries.
-    pub fn for_server(server_url: &str, project: &str) -> Namespace {
-        let url = server_url.trim().trim_end_matches('/');
-        let url = match url.find("://") {
-            Some(i) => {
-                let rest = &url[i + 3..];
-                let host_end = rest.find('/').unwrap_or(rest.len());
-                format!(
-                    "{}://{}{}",
-                    url[..i].to_ascii_lowercase(),
-                    rest[..host_end].to_ascii_lowercase(),
-                    &rest[host_end..]
-                )
-            }
-            None => url.to_ascii_lowercase(),
-        };
+    /// The namespace of one project on one server. The server URL is already normalised
+    /// ([`ServerUrl`]: scheme and host lower-cased, default port and trailing `/` dropped) and
+    /// the project is lower-cased, because the server matches project names
+    /// case-insensitively: `https://AYON.local/` + `Demo` and `https://ayon.local` + `demo`
+    /// share entries.
+    pub fn for_server(server: &ServerUrl, project: &str) -> Namespace {
         Namespace(format!(
-            "{url}{SERVER_PROJECT_SEP}{}",
+            "{server}{SERVER_PROJECT_SEP}{}",
             project.trim().to_lowercase()
         ))
+    }
+
+    /// The prefix every namespace of `server` starts with (to act on all its projects).
+    pub fn server_prefix(server: &ServerUrl) -> String {
+        format!("{server}{SERVER_PROJECT_SEP}")
     }
 
     /// A namespace chosen by the caller (e.g. `"pinning"` or a tool's own name), used as given.
@@ -110,19 +104,33 @@ impl fmt::Display for Key {
 mod tests {
     use super::*;
 
+    fn server(url: &str) -> ServerUrl {
+        ServerUrl::parse(url).expect("server URL")
+    }
+
     #[test]
     fn server_namespace_is_normalised() {
         assert_eq!(
-            Namespace::for_server("HTTPS://AYON.Local:5000/", "Demo"),
-            Namespace::for_server("https://ayon.local:5000", "demo")
+            Namespace::for_server(&server("HTTPS://AYON.Local:5000/"), "Demo"),
+            Namespace::for_server(&server("https://ayon.local:5000"), "demo")
         );
         assert_eq!(
-            Namespace::for_server("https://a.b/sub/Path/", "p").as_str(),
+            Namespace::for_server(&server("https://a.b/sub/Path/"), "p").as_str(),
             "https://a.b/sub/Path|p"
         );
         assert_ne!(
-            Namespace::for_server("https://a", "p1"),
-            Namespace::for_server("https://a", "p2")
+            Namespace::for_server(&server("https://a"), "p1"),
+            Namespace::for_server(&server("https://a"), "p2")
+        );
+        // A trailing `/`, an upper-case host or the default port: one namespace.
+        assert_eq!(
+            Namespace::for_server(&server("https://AYON.local:443//"), "demo"),
+            Namespace::for_server(&server("https://ayon.local"), "demo")
+        );
+        let ns = Namespace::for_server(&server("https://a"), "p");
+        assert!(
+            ns.as_str()
+                .starts_with(&Namespace::server_prefix(&server("https://A/")))
         );
     }
 }

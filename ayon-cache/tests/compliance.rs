@@ -49,7 +49,10 @@ fn tiered() -> Subject {
 }
 
 fn ns() -> Namespace {
-    Namespace::for_server("http://127.0.0.1:5000", "demo_offline")
+    Namespace::for_server(
+        &"http://127.0.0.1:5000".parse().expect("server URL"),
+        "demo_offline",
+    )
 }
 
 fn key(name: &str) -> Key {
@@ -126,8 +129,14 @@ fn put_replaces(c: &dyn Cache) {
 }
 
 fn namespaces_are_isolated(c: &dyn Cache) {
-    let a = Key::new(&Namespace::for_server("https://a.example", "p"), "same");
-    let b = Key::new(&Namespace::for_server("https://b.example", "p"), "same");
+    let a = Key::new(
+        &Namespace::for_server(&"https://a.example".parse().expect("server URL"), "p"),
+        "same",
+    );
+    let b = Key::new(
+        &Namespace::for_server(&"https://b.example".parse().expect("server URL"), "p"),
+        "same",
+    );
     let d = Key::new(&Namespace::custom("tool"), "same");
     c.put(
         a.clone(),

@@ -11,7 +11,10 @@ use ayon_cache::{
 
 fn key(i: usize) -> Key {
     Key::new(
-        &Namespace::for_server("http://127.0.0.1:5000", "demo"),
+        &Namespace::for_server(
+            &"http://127.0.0.1:5000".parse().expect("server URL"),
+            "demo",
+        ),
         format!("ayon+entity://demo/a?product=p&version=v{i:03}"),
     )
 }

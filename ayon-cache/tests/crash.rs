@@ -18,7 +18,10 @@ const TEST_NAME: &str = "sigkill_at_random_moments_loses_no_acknowledged_write";
 const KILLS: usize = 50;
 
 fn ns() -> Namespace {
-    Namespace::for_server("http://127.0.0.1:5000", "crash")
+    Namespace::for_server(
+        &"http://127.0.0.1:5000".parse().expect("server URL"),
+        "crash",
+    )
 }
 
 fn value_for(name: &str) -> Vec<u8> {

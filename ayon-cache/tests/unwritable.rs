@@ -10,7 +10,10 @@ use ayon_cache::{
 
 fn key() -> Key {
     Key::new(
-        &Namespace::for_server("http://127.0.0.1:5000", "demo"),
+        &Namespace::for_server(
+            &"http://127.0.0.1:5000".parse().expect("server URL"),
+            "demo",
+        ),
         "ayon+entity://demo/a?product=p&version=v001",
     )
 }

@@ -57,6 +57,8 @@ impl std::fmt::Debug for Client {
 
 pub(crate) struct Inner {
     pub(crate) config: ClientConfig,
+    /// `config.server_url`, normalised: what cache namespaces are keyed by.
+    pub(crate) server_url: ayon_site::ServerUrl,
     /// The HTTP client and the process it was built in (rebuilt in a forked child).
     http: Mutex<Option<(u32, reqwest::Client)>>,
     /// Session token obtained by logging in.
@@ -135,10 +137,13 @@ impl Client {
 
     /// A client for a checked configuration. No network I/O happens here.
     pub fn new(config: ClientConfig) -> Result<Client, ConfigError> {
+        let server_url = ayon_site::ServerUrl::parse(&config.server_url)
+            .map_err(|_| ConfigError::BadServerUrl(config.server_url.clone()))?;
         let http = build_http(&config)?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
+                server_url,
                 http: Mutex::new(Some((std::process::id(), http))),
                 login_token: RwLock::new(None),
                 login_lock: tokio::sync::Mutex::new(()),
@@ -320,8 +325,7 @@ where
     F: Future<Output = Result<T, ClientError>> + Send + 'static,
     T: Send + 'static,
 {
-    let handle =
-        ayon_connectivity::runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+    let handle = ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
     match handle.spawn(fut).await {
         Ok(r) => r,
         Err(e) => Err(ClientError::Runtime(format!("request task ended: {e}"))),
@@ -334,9 +338,9 @@ where
     F: Future<Output = Result<T, ClientError>> + Send + 'static,
     T: Send + 'static,
 {
-    match ayon_connectivity::runtime::block_on(fut, deadline) {
+    match ayon_runtime::block_on(fut, deadline) {
         Ok(r) => r,
-        Err(ayon_connectivity::RuntimeError::Timeout(after)) => Err(ClientError::Timeout {
+        Err(ayon_runtime::RuntimeError::Timeout(after)) => Err(ClientError::Timeout {
             server: server.to_owned(),
             after,
         }),

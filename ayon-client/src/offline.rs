@@ -264,30 +264,28 @@ impl OfflineClient {
         let inner = self.inner.clone();
         let unique = plan.unique.clone();
         let deadline = self.inner.client.blocking_deadline(pending.len());
-        let answers = match ayon_connectivity::runtime::block_on(
-            inner.complete(unique, answers, pending),
-            deadline,
-        ) {
-            Ok(a) => a,
-            Err(e) => {
-                let error = match e {
-                    ayon_connectivity::RuntimeError::Timeout(after) => ClientError::Timeout {
-                        server: self.inner.client.config().server_url.clone(),
-                        after,
-                    },
-                    other => ClientError::Runtime(other.to_string()),
-                };
-                plan.unique
-                    .iter()
-                    .map(|u| {
-                        Some(Err(ResolveError::Request {
-                            uri: u.canonical.clone(),
-                            error: error.clone(),
-                        }))
-                    })
-                    .collect()
-            }
-        };
+        let answers =
+            match ayon_runtime::block_on(inner.complete(unique, answers, pending), deadline) {
+                Ok(a) => a,
+                Err(e) => {
+                    let error = match e {
+                        ayon_runtime::RuntimeError::Timeout(after) => ClientError::Timeout {
+                            server: self.inner.client.config().server_url.clone(),
+                            after,
+                        },
+                        other => ClientError::Runtime(other.to_string()),
+                    };
+                    plan.unique
+                        .iter()
+                        .map(|u| {
+                            Some(Err(ResolveError::Request {
+                                uri: u.canonical.clone(),
+                                error: error.clone(),
+                            }))
+                        })
+                        .collect()
+                }
+            };
         plan.assemble(answers, rename)
     }
 
@@ -319,8 +317,7 @@ where
     F: std::future::Future<Output = Result<T, ClientError>> + Send + 'static,
     T: Send + 'static,
 {
-    let handle =
-        ayon_connectivity::runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+    let handle = ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
     match handle.spawn(fut).await {
         Ok(r) => r,
         Err(e) => Err(ClientError::Runtime(format!("resolve task ended: {e}"))),
@@ -351,7 +348,7 @@ impl OfflineInner {
     }
 
     fn namespace(&self, project: &str) -> Namespace {
-        Namespace::for_server(self.server(), project)
+        Namespace::for_server(&self.client.inner.server_url, project)
     }
 
     fn key(&self, u: &Unique) -> Key {
@@ -722,7 +719,7 @@ impl OfflineInner {
                     !k.name().starts_with(ROOTS_NAME_PREFIX) && not_immutable(k, m)
                 }),
             None => {
-                let prefix = Namespace::for_server(self.server(), "").as_str().to_owned();
+                let prefix = Namespace::server_prefix(&self.client.inner.server_url);
                 self.cache.remove_where(None, &move |k, m| {
                     k.namespace().starts_with(&prefix)
                         && !k.name().starts_with(ROOTS_NAME_PREFIX)
@@ -770,7 +767,7 @@ fn spawn_invalidator(
     inner: std::sync::Weak<OfflineInner>,
     mut events: tokio::sync::broadcast::Receiver<ServerEvent>,
 ) -> Option<tokio::task::AbortHandle> {
-    let handle = ayon_connectivity::runtime::handle().ok()?;
+    let handle = ayon_runtime::handle().ok()?;
     let task = handle.spawn(async move {
         use tokio::sync::broadcast::error::RecvError;
         loop {

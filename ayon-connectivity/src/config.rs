@@ -3,56 +3,15 @@
 use std::fmt;
 use std::time::Duration;
 
+use ayon_site::{Credential, ServerUrl, ServerUrlError};
 use reqwest::Url;
-
-use crate::secret::Secret;
-
-/// The credential the monitor authenticates `/ws` with.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credential {
-    /// A 64-hex session token (`Authorization: Bearer`).
-    Token(Secret),
-    /// A service or personal API key (`x-api-key`); `/ws` accepts it only after one REST call.
-    ApiKey(Secret),
-}
-
-impl Credential {
-    /// A 64-lowercase-hex string is a session token, anything else an API key (as the CLI's
-    /// `--api-key` accepts both).
-    pub fn guess(value: impl Into<String>) -> Credential {
-        let value = value.into();
-        let is_token = value.len() == 64
-            && value
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        if is_token {
-            Credential::Token(Secret::new(value))
-        } else {
-            Credential::ApiKey(Secret::new(value))
-        }
-    }
-
-    pub(crate) fn secret(&self) -> &Secret {
-        match self {
-            Credential::Token(s) | Credential::ApiKey(s) => s,
-        }
-    }
-}
-
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credential::Token(_) => f.write_str("Token(***)"),
-            Credential::ApiKey(_) => f.write_str("ApiKey(***)"),
-        }
-    }
-}
 
 /// Why a [`MonitorConfig`] could not be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// The server URL is not an absolute `http(s)://host[:port][/path]` URL.
+    /// The server URL is not an absolute `http(s)://host[:port][/path]` URL
+    /// (see [`ServerUrl::parse`]).
     #[error("server URL `{url}` is not usable: {why}")]
     BadUrl {
         /// The URL as given.
@@ -71,6 +30,7 @@ pub enum ConfigError {
 /// Everything the monitor needs; build it with [`MonitorConfig::builder`].
 #[derive(Clone, Debug)]
 pub struct MonitorConfig {
+    pub(crate) server: ServerUrl,
     pub(crate) base_url: Url,
     pub(crate) ws_url: Url,
     pub(crate) credential: Credential,
@@ -105,9 +65,14 @@ impl MonitorConfig {
         }
     }
 
-    /// The server's base URL (`http(s)://host:port/...`).
+    /// The server's base URL (`http(s)://host:port/...`, with a trailing `/`).
     pub fn server_url(&self) -> &str {
         self.base_url.as_str()
+    }
+
+    /// The server, normalised (no trailing `/`): what the cache namespaces answers by.
+    pub fn server(&self) -> &ServerUrl {
+        &self.server
     }
 
     /// The websocket URL the monitor connects to (`ws(s)://host:port/.../ws`).
@@ -159,17 +124,17 @@ impl fmt::Debug for MonitorConfigBuilder {
 impl MonitorConfigBuilder {
     /// Authenticate with a session token (`Authorization: Bearer`).
     pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.credential = Some(Credential::Token(Secret::new(token)));
+        self.credential = Some(Credential::token(token));
         self
     }
 
     /// Authenticate with an API key; the monitor makes one REST call with it before `/ws`.
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        self.credential = Some(Credential::ApiKey(Secret::new(key)));
+        self.credential = Some(Credential::api_key(key));
         self
     }
 
-    /// Authenticate with an explicit credential (e.g. from [`Credential::guess`]).
+    /// Authenticate with an explicit credential (e.g. from [`Credential::from_secret`]).
     pub fn credential(mut self, credential: Credential) -> Self {
         self.credential = Some(credential);
         self
@@ -247,25 +212,14 @@ impl MonitorConfigBuilder {
             url: self.server_url.clone(),
             why: why.to_owned(),
         };
-        let mut base = Url::parse(self.server_url.trim()).map_err(|e| bad(&e.to_string()))?;
-        let ws_scheme = match base.scheme() {
-            "http" => "ws",
-            "https" => "wss",
-            _ => return Err(bad("the scheme must be http or https")),
-        };
-        if base.host_str().is_none_or(str::is_empty) {
-            return Err(bad("it has no host"));
-        }
-        if !base.path().ends_with('/') {
-            let path = format!("{}/", base.path());
-            base.set_path(&path);
-        }
-        base.set_query(None);
-        base.set_fragment(None);
-        let mut ws_url = base.join("ws").map_err(|e| bad(&e.to_string()))?;
-        ws_url
-            .set_scheme(ws_scheme)
-            .map_err(|()| bad("cannot derive the websocket URL"))?;
+        let server = ServerUrl::parse(&self.server_url).map_err(|e| match e {
+            ServerUrlError::Scheme { .. } => bad("the scheme must be http or https"),
+            ServerUrlError::NoHost { .. } => bad("it has no host"),
+            other => bad(&other.to_string()),
+        })?;
+        // `Url::join` needs the trailing `/` to keep a sub-path (`/ayon/` + `api/info`).
+        let base = Url::parse(&format!("{server}/")).map_err(|e| bad(&e.to_string()))?;
+        let ws_url = Url::parse(&server.ws_url()).map_err(|e| bad(&e.to_string()))?;
         let credential = self.credential.ok_or(ConfigError::MissingCredential)?;
         for (name, d) in [
             ("silence_window", self.silence_window),
@@ -279,6 +233,7 @@ impl MonitorConfigBuilder {
             }
         }
         Ok(MonitorConfig {
+            server,
             base_url: base,
             ws_url,
             credential,
@@ -349,7 +304,13 @@ mod tests {
         assert!(!format!("{b:?}").contains(&token));
         let c = b.build().expect("ok");
         assert!(!format!("{c:?}").contains(&token));
-        assert!(matches!(Credential::guess(token), Credential::Token(_)));
-        assert!(matches!(Credential::guess("abcdef"), Credential::ApiKey(_)));
+        assert!(matches!(
+            Credential::from_secret(token),
+            Credential::Token(_)
+        ));
+        assert!(matches!(
+            Credential::from_secret("abcdef"),
+            Credential::ApiKey(_)
+        ));
     }
 }

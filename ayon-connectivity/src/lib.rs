@@ -5,8 +5,10 @@
 //!   server events (`entity.version.*`, ...) so caches can be invalidated.
 //! - [`probe`] / [`probe_blocking`] answer "is it up?" with one unauthenticated `GET /api/info`
 //!   for hosts that cannot hold a websocket.
-//! - [`runtime`] is the one library-owned tokio runtime the AYON crates share, usable from
-//!   synchronous hosts and from inside other tokio runtimes.
+//!
+//! Everything runs on the library-owned tokio runtime of `ayon-runtime`; credentials and the
+//! server URL are `ayon-site`'s [`Credential`](ayon_site::Credential) and
+//! [`ServerUrl`](ayon_site::ServerUrl).
 //!
 //! TLS is rustls with the `ring` provider everywhere (reqwest `rustls-tls`, tokio-tungstenite
 //! `rustls-tls-*-roots`), trusting both the system's roots and the webpki roots.
@@ -15,14 +17,10 @@ mod config;
 mod event;
 mod monitor;
 mod probe;
-pub mod runtime;
-mod secret;
 mod state;
 
-pub use config::{ConfigError, Credential, MonitorConfig, MonitorConfigBuilder};
+pub use config::{ConfigError, MonitorConfig, MonitorConfigBuilder};
 pub use event::ServerEvent;
 pub use monitor::Monitor;
 pub use probe::{ProbeError, ServerInfo, probe, probe_blocking};
-pub use runtime::RuntimeError;
-pub use secret::Secret;
 pub use state::{ConnectionState, OfflineReason};

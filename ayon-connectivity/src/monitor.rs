@@ -11,11 +11,12 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
-use crate::config::{Credential, MonitorConfig};
+use crate::config::MonitorConfig;
 use crate::event::ServerEvent;
 use crate::probe::{http_client, reason_from_reqwest};
-use crate::runtime;
 use crate::state::{ConnectionState, OfflineReason, StateCell};
+use ayon_runtime as runtime;
+use ayon_site::Credential;
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 

@@ -4,8 +4,9 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::runtime::{self, RuntimeError};
 use crate::state::OfflineReason;
+use ayon_runtime::{self as runtime, RuntimeError};
+use ayon_site::{ServerUrl, ServerUrlError};
 
 /// What `GET /api/info` told us about the server.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,15 +134,11 @@ pub(crate) async fn probe_with(
         url: server_url.to_owned(),
         why,
     };
-    let mut base = Url::parse(server_url.trim()).map_err(|e| bad(e.to_string()))?;
-    if !matches!(base.scheme(), "http" | "https") {
-        return Err(bad("the scheme must be http or https".to_owned()));
-    }
-    if !base.path().ends_with('/') {
-        let path = format!("{}/", base.path());
-        base.set_path(&path);
-    }
-    let url = base.join("api/info").map_err(|e| bad(e.to_string()))?;
+    let server = ServerUrl::parse(server_url).map_err(|e| match e {
+        ServerUrlError::Scheme { .. } => bad("the scheme must be http or https".to_owned()),
+        other => bad(other.to_string()),
+    })?;
+    let url = Url::parse(&server.join("api/info")).map_err(|e| bad(e.to_string()))?;
     let unreachable = |reason| ProbeError::Unreachable {
         url: url.to_string(),
         reason,

@@ -215,12 +215,9 @@ fn api_key_works_after_the_rest_call_and_events_arrive() {
         Some("demo_offline"),
         serde_json::json!({"entityId": "v1", "parentId": "p1"}),
     );
-    let got = ayon_connectivity::runtime::block_on(
-        async move { events.recv().await },
-        Duration::from_secs(3),
-    )
-    .expect("an event within 3 s")
-    .expect("channel open");
+    let got = ayon_runtime::block_on(async move { events.recv().await }, Duration::from_secs(3))
+        .expect("an event within 3 s")
+        .expect("channel open");
     assert_eq!(got.topic, "entity.version.created");
     assert_eq!(got.project.as_deref(), Some("demo_offline"));
     assert_eq!(got.summary["entityId"], "v1");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::roots::RootsError;
+use ayon_site::RootsError;
 
 /// A pinning file could not be loaded or written.
 #[derive(Debug, Error)]

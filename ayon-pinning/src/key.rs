@@ -6,22 +6,7 @@
 
 use std::borrow::Cow;
 
-/// `/` or `\`.
-pub(crate) fn is_sep(b: u8) -> bool {
-    b == b'/' || b == b'\\'
-}
-
-/// A drive-letter path (`C:/`, `c:\`, `C:`) or a UNC path (`\\server`, `//server`): a path on a
-/// case-insensitive Windows file system.
-pub(crate) fn is_windows_path(s: &str) -> bool {
-    let b = s.as_bytes();
-    match b {
-        [d, b':'] => d.is_ascii_alphabetic(),
-        [d, b':', s, ..] => d.is_ascii_alphabetic() && is_sep(*s),
-        [a, b, ..] => is_sep(*a) && is_sep(*b),
-        _ => false,
-    }
-}
+use ayon_site::is_windows_path;
 
 /// The normalized form of a file path: `\` becomes `/`; a Windows path is also ASCII
 /// lower-cased (its file system ignores case, and this covers the drive-letter case that
@@ -54,25 +39,6 @@ pub(crate) fn uri_key(s: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn windows_path_detection() {
-        for p in ["C:/a", "c:\\a", "C:", "\\\\nas\\share", "//nas/share"] {
-            assert!(is_windows_path(p), "{p}");
-        }
-        for p in [
-            "/mnt/a",
-            "C",
-            "ab:/x",
-            "Cx/a",
-            "ayon://p/a",
-            "",
-            "\\a",
-            "1:/a",
-        ] {
-            assert!(!is_windows_path(p), "{p}");
-        }
-    }
 
     #[test]
     fn path_key_folds_separators_and_windows_case() {

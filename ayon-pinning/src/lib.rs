@@ -11,7 +11,9 @@
 //! ```
 //!
 //! Unlike AYON's resolver, this crate replaces each `{root[NAME]}` by its own root (not every
-//! token by the first one), refuses unknown roots with an error naming them, parses
+//! token by the first one) with the rule the client uses for the server's answers
+//! ([`Roots::substitute`]: `\` on Windows sites, one separator where a root ending in one meets
+//! the rest), refuses unknown roots with an error naming them, parses
 //! `work:P:/projects` as `P:/projects`, finds entries whatever the spelling of an AYON URI, the
 //! slashes of a path or the case of a Windows path, and never aborts the host.
 //!
@@ -47,12 +49,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod env;
 mod error;
 mod key;
 mod read;
-mod roots;
 mod table;
-mod template;
 mod write;
 
 use std::borrow::Cow;
@@ -61,8 +62,11 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
+/// The site roots `{root[NAME]}` tokens stand for: `ayon-site`'s one type and substitution
+/// rule, re-exported because every loading and writing call takes them.
+pub use ayon_site::{Roots, RootsError};
+pub use env::{LEGACY_ROOTS_ENV, ROOTS_ENV, roots_from_env, roots_from_env_values};
 pub use error::PinningError;
-pub use roots::{LEGACY_ROOTS_ENV, ROOTS_ENV, Roots, RootsError};
 
 /// The top-level key holding the entries, as ayon-usd writes it.
 pub const DATA_KEY: &str = "ayon_resolver_pinning_data";
@@ -129,9 +133,9 @@ impl PinningFile {
         Ok(PinningFile::from_loaded(path.to_owned(), loaded))
     }
 
-    /// Loads `path` with roots from the environment ([`Roots::from_env`]).
+    /// Loads `path` with roots from the environment ([`roots_from_env`]).
     pub fn load_with_env_roots(path: impl AsRef<Path>) -> Result<PinningFile, PinningError> {
-        let roots = Roots::from_env()?;
+        let roots = roots_from_env()?;
         PinningFile::load(path, &roots)
     }
 

@@ -9,10 +9,10 @@ use std::path::Path;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::error::Category;
 
+use ayon_site::Roots;
+
 use crate::error::PinningError;
-use crate::roots::Roots;
 use crate::table::Table;
-use crate::template::expand_into;
 use crate::{DATA_KEY, ENTRY_SCENE_KEY};
 
 /// What a successful load produced.
@@ -317,7 +317,9 @@ struct KeySeed<'s> {
 impl KeySeed<'_> {
     /// Expands `s` into the arena; `Ok(true)` when a token was replaced.
     fn expand<E: de::Error>(self, s: &str) -> Result<bool, E> {
-        expand_into(s, self.roots, self.out).map_err(|root| unknown_root(self.failure, root, s))
+        self.roots
+            .substitute_into(s, self.out)
+            .map_err(|e| unknown_root(self.failure, &e.name, s))
     }
 }
 
@@ -411,11 +413,11 @@ impl<'de> Visitor<'de> for ValueSeed<'_> {
     }
 
     fn visit_str<E: de::Error>(self, s: &str) -> Result<(), E> {
-        match expand_into(s, self.roots, &mut *self.out) {
+        match self.roots.substitute_into(s, &mut *self.out) {
             Ok(_) => Ok(()),
-            Err(root) => {
+            Err(e) => {
                 let entry = self.entry_name();
-                Err(unknown_root(self.failure, root, &entry))
+                Err(unknown_root(self.failure, &e.name, &entry))
             }
         }
     }

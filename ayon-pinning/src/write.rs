@@ -7,9 +7,9 @@ use std::path::Path;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
+use ayon_site::Roots;
+
 use crate::error::PinningError;
-use crate::roots::Roots;
-use crate::template::{strip, strip_order};
 use crate::{DATA_KEY, ENTRY_SCENE_KEY};
 
 /// [`PinningFile::write`](crate::PinningFile::write), behind the public signature.
@@ -19,7 +19,7 @@ pub(crate) fn write(
     entry_scene: Option<&str>,
     roots: &Roots,
 ) -> Result<(), PinningError> {
-    let order = strip_order(roots);
+    let rootless = roots.rootless();
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (k, v) in entries {
@@ -29,8 +29,8 @@ pub(crate) fn write(
                 file: path.to_owned(),
             });
         }
-        let key = strip(k, &order).into_owned();
-        let value = strip(v, &order).into_owned();
+        let key = rootless.make_rootless(k).into_owned();
+        let value = rootless.make_rootless(v).into_owned();
         // Identical rootless keys (e.g. one path in two Windows spellings): the later value wins,
         // as it would on reading a JSON object with a repeated key.
         match seen.get(&key) {
@@ -41,7 +41,7 @@ pub(crate) fn write(
             }
         }
     }
-    let scene = entry_scene.map(|s| strip(s, &order).into_owned());
+    let scene = entry_scene.map(|s| rootless.make_rootless(s).into_owned());
     let doc = Document {
         rows: &rows,
         entry_scene: scene.as_deref(),

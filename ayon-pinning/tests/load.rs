@@ -310,7 +310,7 @@ fn exact_key_wins_over_a_folded_one() {
 #[test]
 fn roots_from_env_values_including_legacy_drive_letters() {
     let text = r#"{"ayon_resolver_pinning_data": {"{root[work]}/a.usd": "{root[work]}/a_v1.usd"}}"#;
-    let r = Roots::from_env_values(None, Some("work:P:/projects")).unwrap();
+    let r = ayon_pinning::roots_from_env_values(None, Some("work:P:/projects")).unwrap();
     let pins = PinningFile::from_reader(text.as_bytes(), "t.json", &r).unwrap();
     assert_eq!(
         pins.lookup("P:/projects/a.usd"),
@@ -320,8 +320,11 @@ fn roots_from_env_values_including_legacy_drive_letters() {
         pins.lookup("p:\\projects\\a.usd"),
         Some("P:/projects/a_v1.usd")
     );
-    let r =
-        Roots::from_env_values(Some("work = //nas-01.studio/proj "), Some("work:P:/x")).unwrap();
+    let r = ayon_pinning::roots_from_env_values(
+        Some("work = //nas-01.studio/proj "),
+        Some("work:P:/x"),
+    )
+    .unwrap();
     let pins = PinningFile::from_reader(text.as_bytes(), "t.json", &r).unwrap();
     assert_eq!(
         pins.lookup("//nas-01.studio/proj/a.usd"),

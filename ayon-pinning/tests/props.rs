@@ -208,7 +208,7 @@ proptest! {
         scalar in prop_oneof![Just("1"), Just("null"), Just("[]"), Just("{}"), Just("\"s\"")],
     ) {
         let r = Roots::parse(&roots).unwrap_or_default();
-        let _ = Roots::from_env_values(Some(&roots), Some(&roots));
+        let _ = ayon_pinning::roots_from_env_values(Some(&roots), Some(&roots));
         let mut data = serde_json::Map::new();
         for (k, v) in &pairs {
             data.insert(k.clone(), serde_json::Value::String(v.clone()));

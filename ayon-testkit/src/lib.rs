@@ -17,7 +17,6 @@ mod resolve;
 mod routes;
 mod server;
 mod state;
-pub mod template;
 mod users;
 mod ws;
 

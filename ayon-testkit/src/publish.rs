@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 use crate::entities::create_in;
 use crate::error::TestkitError;
 use crate::state::Shared;
-use crate::template::fill;
 
 /// The template ayon-core's default publish anatomy produces, as stored on representations.
 pub const PUBLISH_TEMPLATE: &str = "{root[work]}/{project[name]}/{hierarchy}/{folder[name]}/publish/{product[type]}/{product[name]}/v{version:0>3}/{project[code]}_{folder[name]}_{product[name]}_v{version:0>3}<_{output}><.{frame:0>4}><_{udim}>.{ext}";
@@ -75,10 +74,10 @@ pub(crate) fn publish_version(
                 "project": {"code": code, "name": project_name}, "version": number,
                 "username": "admin", "hierarchy": hierarchy, "representation": rep,
             });
-            let path = fill(
-                PUBLISH_TEMPLATE,
-                context.as_object().unwrap_or(&serde_json::Map::new()),
-            );
+            let path = ayon_site::Template::new(PUBLISH_TEMPLATE)
+                .format(context.as_object().unwrap_or(&serde_json::Map::new()))
+                .map_err(|e| TestkitError::Library(e.to_string()))?
+                .into_text();
             let file_name = path.rsplit('/').next().unwrap_or_default().to_owned();
             let r = create_in(&mut lib, project, "representations", &json!({
                 "name": rep, "versionId": version_id,

@@ -15,7 +15,6 @@ use crate::entities::site_of;
 use crate::library::{Library, Project, Version};
 use crate::routes::{Invalid, authenticate, error, json_response, valid_site_id, validation_error};
 use crate::state::Shared;
-use crate::template::{fill, normpath};
 
 /// How paths are produced for one request.
 pub(crate) struct PathStyle {
@@ -327,23 +326,25 @@ fn find(project: &Project, uri: &AyonUri, style: &PathStyle) -> Vec<Value> {
     }
 }
 
-/// `filePath`: the template filled with the context (and roots), normalised, `\` on Windows.
+/// `filePath`: the template filled with the context (and roots), normalised, `\` on Windows,
+/// by `ayon-site`'s copy of the server's rule. A template the server's `str.format` would fail
+/// on (a 500 there) gives no path here.
 pub(crate) fn file_path(
     template: Option<&str>,
     context: Option<&Map<String, Value>>,
     style: &PathStyle,
 ) -> Option<String> {
-    let template = template?;
-    let mut ctx = context.cloned().unwrap_or_default();
-    if let Some(roots) = &style.roots {
-        ctx.insert("root".into(), json!(roots));
+    let template = ayon_site::Template::new(template?);
+    let platform = if style.windows {
+        ayon_site::Platform::Windows
     } else {
-        ctx.remove("root");
+        ayon_site::Platform::Linux
+    };
+    let mut roots = ayon_site::Roots::for_platform(platform);
+    for (name, path) in style.roots.iter().flatten() {
+        // A name no `{root[..]}` token can spell cannot be used anyway.
+        let _ = roots.insert(name.as_str(), path.as_str());
     }
-    let path = normpath(&fill(template, &ctx));
-    Some(if style.windows {
-        path.replace('/', "\\")
-    } else {
-        path
-    })
+    let empty = Map::new();
+    ayon_site::representation_path(&template, context.unwrap_or(&empty), &roots).ok()
 }

@@ -11,7 +11,10 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 const ENTRIES: usize = 10_000;
 
 fn keys(n: usize) -> Vec<Key> {
-    let ns = Namespace::for_server("https://ayon.studio.local", "demo_offline");
+    let ns = Namespace::for_server(
+        &"https://ayon.studio.local".parse().expect("server URL"),
+        "demo_offline",
+    );
     (0..n)
         .map(|i| {
             Key::new(

@@ -31,7 +31,10 @@ fn stdout(out: &Output) -> String {
 }
 
 fn populate(dir: &Path) -> (Namespace, Namespace) {
-    let a = Namespace::for_server("https://ayon.studio.local", "demo");
+    let a = Namespace::for_server(
+        &"https://ayon.studio.local".parse().expect("server URL"),
+        "demo",
+    );
     let b = Namespace::custom("tool");
     let cache = SqliteCache::open_in(dir).unwrap();
     let e = |s: &str| Entry::bytes(s.as_bytes().to_vec(), Freshness::Immutable, Source::Server);

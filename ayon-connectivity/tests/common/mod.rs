@@ -107,8 +107,7 @@ pub fn transitions_until(
             }
         }
     };
-    ayon_connectivity::runtime::block_on(collect, Duration::from_secs(5))
-        .expect("transitions within 5 s")
+    ayon_runtime::block_on(collect, Duration::from_secs(5)).expect("transitions within 5 s")
 }
 
 /// The reason of the first offline transition.

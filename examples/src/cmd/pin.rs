@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ayon_pinning::{LEGACY_ROOTS_ENV, PinningError, PinningFile, ROOTS_ENV, Roots};
+use ayon_pinning::{LEGACY_ROOTS_ENV, PinningError, PinningFile, ROOTS_ENV, Roots, roots_from_env};
 use clap::{Args, Subcommand};
 use serde_json::json;
 
@@ -50,7 +50,7 @@ impl RootsArg {
     pub fn resolve(&self) -> Result<Roots, PinningError> {
         Ok(match &self.roots {
             Some(s) => Roots::parse(s)?,
-            None => Roots::from_env()?,
+            None => roots_from_env()?,
         })
     }
 }

@@ -4,9 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime};
 
-use ayon_connectivity::{
-    ConnectionState, Credential, Monitor, MonitorConfig, ServerEvent, runtime,
-};
+use ayon_connectivity::{ConnectionState, Monitor, MonitorConfig, ServerEvent};
+use ayon_site::Credential;
 use clap::Args;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -47,7 +46,7 @@ pub fn run(globals: &Globals, command: WatchCommand) -> ExitCode {
         None => None,
     };
     let mut builder = MonitorConfig::builder(server)
-        .credential(Credential::guess(key))
+        .credential(Credential::from_secret(key))
         .subscribe(command.subscribe);
     if let Some(project) = &globals.project {
         builder = builder.project(project.clone());
@@ -63,7 +62,7 @@ pub fn run(globals: &Globals, command: WatchCommand) -> ExitCode {
     let as_json = globals.json;
     // The watch loop runs on the library runtime; the overall limit is only a backstop.
     let backstop = limit.map_or(Duration::MAX, |l| l + Duration::from_secs(5));
-    let result = runtime::block_on(watch(monitor, limit, as_json), backstop);
+    let result = ayon_runtime::block_on(watch(monitor, limit, as_json), backstop);
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

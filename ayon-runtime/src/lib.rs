@@ -1,17 +1,32 @@
 //! The one tokio runtime the AYON crates own (design.md, "HTTP and runtime").
 //!
 //! Hosts are synchronous (USD calls from TBB threads, Python add-ons), so the library brings its
-//! own small multi-thread runtime, built on first use. [`block_on`] runs a future on it with a
-//! timeout from any thread, including a thread that is already inside somebody else's tokio
-//! runtime: the future is spawned onto our runtime and the caller waits on a plain channel, so
-//! `Handle::block_on`'s "cannot start a runtime from within a runtime" panic never happens.
+//! own small multi-thread runtime instead of asking for one. Every AYON crate that does I/O
+//! (the client, the connectivity monitor) runs on it, so one process holds one set of `ayon-rt`
+//! threads whatever it embeds.
 //!
-//! A forked child inherits the parent's runtime object but none of its threads. The runtime
-//! records the process id it was built in; when [`handle`] sees another id it builds a fresh
-//! runtime and leaks the dead one (dropping it would wait for threads that do not exist).
+//! # Lifecycle
+//!
+//! - **Built on first use.** [`handle`] and [`block_on`] build the runtime the first time they
+//!   are called; nothing runs before that.
+//! - **Rebuilt in a forked child.** A forked child inherits the parent's runtime object but none
+//!   of its threads. The runtime records the process id it was built in; when [`handle`] sees
+//!   another id it builds a fresh runtime and leaks the dead one (dropping it would wait for
+//!   threads that do not exist). Hosts whose fork keeps the process id visible to us unchanged
+//!   (none known) or that want to drop it eagerly call [`forget_after_fork`] in the child.
+//! - **Shut down on request.** [`shutdown`] stops the runtime without waiting: its tasks (monitor
+//!   loops, requests in flight) are cancelled and its threads exit in the background. Call it
+//!   when a host unloads the library (a plugin unload, a Python interpreter finalising). The next
+//!   use builds a new runtime, so a late call is answered rather than refused.
+//! - **At process exit nothing needs to happen.** Statics are not dropped at exit; the
+//!   operating system reclaims the threads, so exit never waits on the runtime.
+//!
+//! [`block_on`] runs a future with a timeout from any thread, including a thread that is already
+//! inside somebody else's tokio runtime: the future is spawned onto our runtime and the caller
+//! waits on a plain channel, so `Handle::block_on`'s "cannot start a runtime from within a
+//! runtime" panic never happens.
 
 use std::future::Future;
-use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -38,12 +53,16 @@ pub enum RuntimeError {
     Aborted,
 }
 
+/// Process id recorded by [`forget_after_fork`]: no user process has it, so the next
+/// [`handle`] takes the forked-child path.
+const FOREIGN_PID: u32 = 0;
+
 struct Owned {
     pid: u32,
-    runtime: Arc<Runtime>,
+    runtime: Runtime,
 }
 
-/// The runtime and the process it belongs to. Only `handle()` and `reset_for_tests` touch it.
+/// The runtime and the process it belongs to.
 static RUNTIME: Mutex<Option<Owned>> = Mutex::new(None);
 
 fn build() -> Result<Runtime, RuntimeError> {
@@ -64,7 +83,7 @@ pub fn handle() -> Result<Handle, RuntimeError> {
     {
         return Ok(owned.runtime.handle().clone());
     }
-    let runtime = Arc::new(build()?);
+    let runtime = build()?;
     let handle = runtime.handle().clone();
     if let Some(stale) = slot.replace(Owned { pid, runtime }) {
         // Built in the parent: its threads do not exist here, so dropping it could hang.
@@ -73,7 +92,8 @@ pub fn handle() -> Result<Handle, RuntimeError> {
     Ok(handle)
 }
 
-/// The process id the current runtime was built in, if one was built (to check fork handling).
+/// The process id the current runtime was built in, if one is held (to check fork handling):
+/// `None` before first use and after [`shutdown`].
 pub fn built_in_pid() -> Option<u32> {
     RUNTIME.lock().as_ref().map(|o| o.pid)
 }
@@ -112,24 +132,32 @@ where
     }
 }
 
-/// Forgets the current runtime so the next [`handle`] builds a new one, as after a fork.
+/// Stops the runtime without waiting: its tasks are cancelled and its threads exit in the
+/// background. The next [`handle`] or [`block_on`] builds a new runtime.
 ///
-/// For tests of the rebuild path; the old runtime is shut down in the background.
-#[doc(hidden)]
-pub fn reset_for_tests() {
+/// For hosts that unload the library; handles taken before keep working only as far as tokio
+/// allows on a stopped runtime (spawned tasks are cancelled at once). Safe to call from any
+/// thread, also from a task running on this runtime, and when no runtime was built.
+pub fn shutdown() {
     let old = RUNTIME.lock().take();
-    if let Some(owned) = old
-        && let Ok(rt) = Arc::try_unwrap(owned.runtime)
-    {
-        rt.shutdown_background();
+    if let Some(owned) = old {
+        if owned.pid == std::process::id() {
+            owned.runtime.shutdown_background();
+        } else {
+            // Built in the parent of this forked child: its threads do not exist here.
+            std::mem::forget(owned);
+        }
     }
 }
 
-/// Marks the recorded process id as another process's, so [`handle`] behaves as in a forked child.
-#[doc(hidden)]
-pub fn pretend_forked_for_tests() {
+/// Treats the current runtime as another process's, as in a forked child: the next [`handle`]
+/// builds a fresh runtime and leaks the old one instead of dropping it.
+///
+/// The process-id check does this by itself after `fork()`; call this from a fork handler to
+/// make it explicit, or to exercise that path (tests). Does nothing when no runtime was built.
+pub fn forget_after_fork() {
     if let Some(owned) = RUNTIME.lock().as_mut() {
-        owned.pid = owned.pid.wrapping_add(1);
+        owned.pid = FOREIGN_PID;
     }
 }
 
@@ -251,7 +279,7 @@ mod tests {
     fn a_changed_process_id_builds_a_fresh_runtime() {
         handle().expect("runtime");
         assert_eq!(built_in_pid(), Some(std::process::id()));
-        pretend_forked_for_tests();
+        forget_after_fork();
         assert_ne!(built_in_pid(), Some(std::process::id()));
         // The next use rebuilds for this process and works.
         let v = block_on(async { 1 }, Duration::from_secs(5)).expect("rebuilt runtime runs");
