@@ -18,7 +18,7 @@ fn index() -> &'static Index {
             let dir = tempfile::tempdir().expect("tempdir");
             let config = SiteConfig {
                 site_id: Some("offline-test-linux".to_owned()),
-                platform: Some("linux".to_owned()),
+                platform: Some(ayon_site::Platform::Linux),
                 resolve_roots: true,
             };
             let index = demo_index(dir.path(), &config);

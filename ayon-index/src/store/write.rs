@@ -386,7 +386,7 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
         Change::SiteRoots(site) => {
             tx.execute(
                 "UPDATE projects SET site_id = ?2, site_platform = ?3, site_roots = ?4 WHERE pk = ?1",
-                params![pk, site.site_id, site.platform, site_json(site)],
+                params![pk, site.site_id, site.platform.as_str(), site_json(site)],
             )?;
         }
     }

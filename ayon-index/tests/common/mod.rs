@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use ayon_index::Index;
+use ayon_site::Platform;
 use ayon_testkit::Library;
 use proptest::prelude::*;
 // Not every test binary uses every helper.
@@ -14,7 +15,7 @@ pub use ayon_testkit::index_snapshot::{index_snapshot as snapshot, load_library,
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SiteConfig {
     pub site_id: Option<String>,
-    pub platform: Option<String>,
+    pub platform: Option<Platform>,
     pub resolve_roots: bool,
 }
 
@@ -23,12 +24,12 @@ pub fn demo_index(dir: &Path, config: &SiteConfig) -> Index {
     let lib = Library::demo_offline();
     let index = Index::builder()
         .cache_dir(dir)
-        .platform(config.platform.as_deref())
+        .platform(config.platform)
         .substitute_roots(config.resolve_roots && config.platform.is_some())
         .open()
         .expect("index opens");
     let site = match (&config.site_id, &config.platform) {
-        (Some(id), Some(p)) => Some((id.as_str(), p.as_str())),
+        (Some(id), Some(p)) => Some((id.as_str(), *p)),
         _ => None,
     };
     load_library(&index, &lib, site).expect("library written");
@@ -36,10 +37,10 @@ pub fn demo_index(dir: &Path, config: &SiteConfig) -> Index {
 }
 
 /// The platform a site id was registered with in the demo library.
-pub fn platform_of(site: &str) -> Option<String> {
+pub fn platform_of(site: &str) -> Option<Platform> {
     Library::demo_offline()
         .site(site)
-        .map(|s| s.platform.clone())
+        .and_then(|s| Platform::parse(&s.platform))
 }
 
 fn pick(items: &'static [&'static str]) -> impl Strategy<Value = String> {
