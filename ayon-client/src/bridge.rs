@@ -54,7 +54,6 @@ pub(crate) fn block_on_local<F: Future>(fut: F) -> Result<F::Output, ClientError
             "a blocking call was made from inside a tokio runtime; use the async call".to_owned(),
         ));
     }
-    let handle =
-        ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+    let handle = ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
     Ok(handle.block_on(fut))
 }

@@ -480,7 +480,7 @@ impl Job<'_> {
                 uris.iter()
                     .filter_map(|u| ayon_uri::AyonUri::parse(u).ok())
                     .filter(|u| u.project().eq_ignore_ascii_case(&self.project))
-                    .map(|u| (u.folder_path().to_owned(), false))
+                    .map(|u| (u.folder_path().to_owned(), true))
                     .collect(),
             ),
         };
@@ -581,6 +581,7 @@ impl Job<'_> {
             versions: versions.iter().map(version_record).collect(),
             representations: representations.iter().map(representation_record).collect(),
             workfiles: Vec::new(),
+            subtrees: scope_subtrees(scope, &self.project),
         };
         Ok((snapshot, server_projects))
     }
@@ -679,14 +680,42 @@ impl Job<'_> {
             .map_err(|e| self.request_error(e))?;
         self.counted(0, 0);
         Ok(SiteRootsRecord {
-            site_id: self.inner.http.config().site_id().unwrap_or_default().to_owned(),
-            platform: roots.platform().as_str().to_owned(),
+            site_id: self
+                .inner
+                .http
+                .config()
+                .site_id()
+                .unwrap_or_default()
+                .to_owned(),
+            platform: roots.platform(),
             roots: roots
                 .iter()
                 .map(|(n, v)| (n.to_owned(), v.to_owned()))
                 .collect(),
         })
     }
+}
+
+/// The folder subtrees a scope covers, as the index records them (none: the whole project).
+/// A URI scope covers the subtree of each folder its URIs name, so a URI naming no folder
+/// (which searches the whole project) stays unanswered offline rather than wrongly empty.
+fn scope_subtrees(scope: &PrepareScope, project: &str) -> Vec<String> {
+    let mut out: Vec<String> = match scope {
+        PrepareScope::Project => return Vec::new(),
+        PrepareScope::Folders(paths) => paths
+            .iter()
+            .map(|p| p.trim_matches('/').to_owned())
+            .collect(),
+        PrepareScope::Uris(uris) => uris
+            .iter()
+            .filter_map(|u| ayon_uri::AyonUri::parse(u).ok())
+            .filter(|u| u.project().eq_ignore_ascii_case(project) && !u.folder_path().is_empty())
+            .map(|u| u.folder_path().to_owned())
+            .collect(),
+    };
+    out.sort();
+    out.dedup();
+    out
 }
 
 fn str_of(v: &Value, key: &str) -> String {

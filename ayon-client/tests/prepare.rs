@@ -59,7 +59,7 @@ fn recorded_uris() -> Vec<String> {
 fn index_in(dir: &std::path::Path) -> Index {
     Index::builder()
         .cache_dir(dir)
-        .platform(Some("linux"))
+        .platform(Some(ayon_site::Platform::Linux))
         .substitute_roots(true)
         .open()
         .expect("index opens")
@@ -95,7 +95,12 @@ fn a_prepared_project_answers_every_recorded_uri_like_the_library_itself() {
     server.stop();
 
     let reference = index_in(&dir.path().join("reference"));
-    load_library(&reference, &Library::demo_offline(), Some((SITE, "linux"))).expect("load");
+    load_library(
+        &reference,
+        &Library::demo_offline(),
+        Some((SITE, ayon_site::Platform::Linux)),
+    )
+    .expect("load");
     let uris = recorded_uris();
     assert!(uris.len() >= 50, "{} uris", uris.len());
     let mut compared = 0;

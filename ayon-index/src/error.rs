@@ -18,6 +18,17 @@ pub enum IndexError {
         /// The index file.
         path: PathBuf,
     },
+    /// The project was prepared for some folder subtrees only, and the URI asks outside them
+    /// (or names no folder, which searches the whole project).
+    #[error("{folder} is outside the prepared subtrees of project {project} ({subtrees})")]
+    OutsidePreparedScope {
+        /// The project name as the URI wrote it.
+        project: String,
+        /// The URI's folder path (`(no folder)` when it names none).
+        folder: String,
+        /// The prepared subtrees, comma-separated.
+        subtrees: String,
+    },
     /// An SQLite call failed.
     #[error("SQLite error on {path} while {action}: {source}")]
     Sqlite {

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ayon_uri::{AyonUri, Target, UriErrorKind};
+use ayon_site::{Platform, Roots};
+use ayon_uri::{AyonUri, UriErrorKind};
 
 use crate::memory::Memory;
 use crate::model::{Change, ProjectSnapshot, ServerProject};
@@ -41,7 +42,7 @@ pub struct PreparedProject {
 pub struct IndexBuilder {
     dir: Option<PathBuf>,
     file: Option<PathBuf>,
-    platform: Option<String>,
+    platform: Option<Platform>,
     substitute_roots: bool,
     memory_bytes: u64,
     recheck: Duration,
@@ -76,11 +77,11 @@ impl IndexBuilder {
         self
     }
 
-    /// This site's platform (`windows`, `linux`, `darwin`): which anatomy roots apply and
-    /// whether paths use `\`. `None` answers as the server does for a request without a site
-    /// (roots left as `{root[...]}`, `/` separators).
-    pub fn platform(mut self, platform: Option<&str>) -> Self {
-        self.platform = platform.map(str::to_owned);
+    /// This site's platform: which anatomy roots apply and whether paths use `\`. `None`
+    /// answers as the server does for a request without a site (roots left as `{root[...]}`,
+    /// `/` separators).
+    pub fn platform(mut self, platform: Option<Platform>) -> Self {
+        self.platform = platform;
         self
     }
 
@@ -136,7 +137,7 @@ impl IndexBuilder {
 pub struct Index {
     store: Store,
     memory: Memory,
-    platform: Option<String>,
+    platform: Option<Platform>,
     substitute_roots: bool,
 }
 
@@ -225,14 +226,8 @@ impl Index {
     /// The prepared projects, by name.
     pub fn projects(&self) -> Result<Vec<PreparedProject>, IndexError> {
         let mut out = Vec::new();
-        for (name, prepared, changed) in self.store.projects()? {
-            if let Some(p) = self.prepared(&name)? {
-                out.push(PreparedProject {
-                    prepared_at: to_time(prepared),
-                    changed_at: to_time(changed),
-                    ..p
-                });
-            }
+        for name in self.store.projects()? {
+            out.extend(self.prepared(&name)?);
         }
         Ok(out)
     }
@@ -246,7 +241,7 @@ impl Index {
         Ok(Some(PreparedProject {
             name: row.name,
             prepared_at: to_time(row.prepared_at_ms),
-            changed_at: to_time(row.prepared_at_ms),
+            changed_at: to_time(row.changed_at_ms),
             counts,
         }))
     }
@@ -379,22 +374,27 @@ impl Index {
         let Some(target) = uri.target() else {
             return Ok(Answer::default());
         };
+        check_scope(&project, uri)?;
         let rows = self.store.rows(project.pk, uri, target)?;
-        let rules = if target == Target::Representation {
-            match self.path_rules(&project) {
-                Ok(r) => r,
-                Err(message) => return Ok(Answer::error(message)),
-            }
-        } else {
-            PathRules::default()
-        };
+        // Made on the first row with a template: a project without roots still answers
+        // its representations that have none.
+        let mut rules: Option<PathRules> = None;
         let mut entities = Vec::with_capacity(rows.len());
         for row in rows {
             let file_path = match (&row.template, &row.context, &row.representation_id) {
-                (Some(t), Some(c), Some(id)) if !t.is_empty() => match render(t, c, &rules, id) {
-                    Ok(p) => Some(p),
-                    Err(message) => return Ok(Answer::error(message)),
-                },
+                (Some(t), Some(c), Some(id)) if !t.is_empty() => {
+                    let rules = match &mut rules {
+                        Some(r) => r,
+                        None => match self.path_rules(&project) {
+                            Ok(r) => rules.insert(r),
+                            Err(message) => return Ok(Answer::error(message)),
+                        },
+                    };
+                    match render(t, c, rules, id) {
+                        Ok(p) => Some(p),
+                        Err(message) => return Ok(Answer::error(message)),
+                    }
+                }
                 _ => None,
             };
             entities.push(AnswerEntity {
@@ -418,21 +418,22 @@ impl Index {
     /// The roots and separators for this project's paths. Issue 11, class (c): the index
     /// substitutes this site's roots whatever the case the URI wrote the project name in.
     fn path_rules(&self, project: &ProjectRow) -> Result<PathRules, String> {
-        let windows = self.platform.as_deref() == Some("windows");
-        let Some(platform) = self.platform.as_deref().filter(|_| self.substitute_roots) else {
+        let Some(platform) = self.platform.filter(|_| self.substitute_roots) else {
             return Ok(PathRules {
-                roots: None,
-                windows,
-                roots_origin: String::new(),
+                roots: Roots::for_platform(self.platform.unwrap_or(Platform::Linux)),
+                substitute: false,
+                origin: String::new(),
             });
         };
         let site: Option<BTreeMap<String, String>> =
             match (&project.site_platform, &project.site_roots) {
-                (Some(p), Some(json)) if p == platform => serde_json::from_str(json).ok(),
+                (Some(p), Some(json)) if Platform::parse(p) == Some(platform) => {
+                    serde_json::from_str(json).ok()
+                }
                 _ => None,
             };
-        let (roots, origin) = match site {
-            Some(roots) => (roots, format!("this site ({platform})")),
+        let (pairs, origin) = match site {
+            Some(roots) => (roots, format!("this site's roots ({platform})")),
             None => {
                 let anatomy: BTreeMap<String, BTreeMap<String, String>> =
                     serde_json::from_str(&project.anatomy_roots).unwrap_or_default();
@@ -440,26 +441,55 @@ impl Index {
                     .into_iter()
                     .filter_map(|(name, paths)| {
                         paths
-                            .get(platform)
+                            .get(platform.as_str())
                             .filter(|p| !p.is_empty())
                             .map(|p| (name, p.clone()))
                     })
                     .collect();
-                (roots, format!("the anatomy for {platform}"))
+                (
+                    roots,
+                    format!("the anatomy of project {} for {platform}", project.name),
+                )
             }
         };
-        if roots.is_empty() {
+        if pairs.is_empty() {
             return Err(format!(
                 "project {} has no roots for platform {platform}: cannot make a path",
                 project.name
             ));
         }
+        let roots = Roots::from_pairs(pairs)
+            .map_err(|e| format!("project {}: {e}", project.name))?
+            .with_platform(platform);
         Ok(PathRules {
-            roots: Some(roots),
-            windows,
-            roots_origin: origin,
+            roots,
+            substitute: true,
+            origin,
         })
     }
+}
+
+/// A snapshot of some subtrees answers only URIs inside them.
+fn check_scope(project: &ProjectRow, uri: &AyonUri) -> Result<(), IndexError> {
+    if project.subtrees.is_empty() {
+        return Ok(());
+    }
+    let path = uri.folder_path();
+    let inside = |t: &String| {
+        path == t || (path.starts_with(t.as_str()) && path.as_bytes().get(t.len()) == Some(&b'/'))
+    };
+    if !path.is_empty() && project.subtrees.iter().any(inside) {
+        return Ok(());
+    }
+    Err(IndexError::OutsidePreparedScope {
+        project: uri.project().to_owned(),
+        folder: if path.is_empty() {
+            "(no folder)".to_owned()
+        } else {
+            path.to_owned()
+        },
+        subtrees: project.subtrees.join(", "),
+    })
 }
 
 fn not_found(project: &str) -> Answer {

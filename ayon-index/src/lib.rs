@@ -17,7 +17,10 @@
 //! ```no_run
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use ayon_index::Index;
-//! let index = Index::builder().cache_dir("/tmp/ayon-cache").platform(Some("linux")).open()?;
+//! let index = Index::builder()
+//!     .cache_dir("/tmp/ayon-cache")
+//!     .platform(Some(ayon_site::Platform::Linux))
+//!     .open()?;
 //! let uri = ayon_uri::AyonUri::parse(
 //!     "ayon://demo_offline/assets/characters/hero?product=usdAsset&version=hero&representation=usd",
 //! )?;

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use ayon_site::Platform;
 use serde_json::Value;
 
 /// One anatomy root with a path per platform (`config.roots` of the project).
@@ -19,6 +20,17 @@ pub struct AnatomyRoot {
     pub linux: String,
     /// Path on macOS sites, e.g. `/Volumes/projects`.
     pub darwin: String,
+}
+
+impl AnatomyRoot {
+    /// The path for `platform`.
+    pub fn path_for(&self, platform: Platform) -> &str {
+        match platform {
+            Platform::Windows => &self.windows,
+            Platform::Linux => &self.linux,
+            Platform::Darwin => &self.darwin,
+        }
+    }
 }
 
 /// A project status: `latestdone` keeps versions whose status has the state `done`.
@@ -145,12 +157,12 @@ pub struct WorkfileRecord {
 
 /// This site's view of a project: its platform and its effective roots (anatomy roots for the
 /// platform with the user's overrides for this site applied), as `GET /siteRoots` returns them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SiteRootsRecord {
     /// The site id (`x-ayon-site-id`).
     pub site_id: String,
-    /// `windows`, `linux` or `darwin`.
-    pub platform: String,
+    /// The site's platform.
+    pub platform: Platform,
     /// Root name to path.
     pub roots: BTreeMap<String, String>,
 }
@@ -175,6 +187,10 @@ pub struct ProjectSnapshot {
     pub representations: Vec<RepresentationRecord>,
     /// Workfiles in creation order.
     pub workfiles: Vec<WorkfileRecord>,
+    /// The folder subtrees this snapshot covers (`assets/characters`), when a prepare fetched
+    /// only those; empty for the whole project. A URI outside them (or naming no folder, which
+    /// searches the whole project) is not answered.
+    pub subtrees: Vec<String>,
 }
 
 impl ProjectSnapshot {

@@ -307,3 +307,90 @@ fn a_moved_folder_moves_its_subtree_and_a_deleted_one_takes_it_along() {
     assert_eq!(counts[0], lib.projects[0].folders.len() as u64 - 2);
     assert_eq!(counts[1], lib.projects[0].tasks().count() as u64 - 1);
 }
+
+#[test]
+fn readers_on_other_threads_never_keep_a_stale_answer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = prepared(dir.path());
+    let uri = AyonUri::parse(&format!("{HERO}?product=usdAsset&version=latest")).expect("uri");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    let answer = index.resolve(&uri).expect("answers");
+                    assert_eq!(answer.entities.len(), 1);
+                }
+            });
+        }
+        for n in 10..40 {
+            index
+                .apply_changes(
+                    "demo_offline",
+                    &[Change::Version(version(&format!("v{n}"), n, "x"))],
+                )
+                .expect("publish");
+            // Once a write returned, no thread may answer from before it.
+            assert_eq!(
+                versions(&index, "product=usdAsset&version=latest"),
+                [format!("v{n}")]
+            );
+            assert_eq!(
+                index.resolve(&uri).expect("answers").entities[0]
+                    .version_id
+                    .as_deref(),
+                Some(format!("v{n}").as_str())
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
+}
+
+#[test]
+fn prepared_projects_say_when_and_how_much() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = prepared(dir.path());
+    let list = index.projects().expect("lists");
+    assert_eq!(list.len(), 1);
+    let p = &list[0];
+    assert_eq!(p.name, "demo_offline");
+    assert_eq!(p.prepared_at, p.changed_at);
+    let demo = &Library::demo_offline().projects[0];
+    assert_eq!(p.counts[0], demo.folders.len() as u64);
+    assert_eq!(p.counts[4], demo.representations().count() as u64);
+    std::thread::sleep(Duration::from_millis(5));
+    index
+        .apply_changes("demo_offline", &[Change::Version(version("a4", 4, "x"))])
+        .expect("upsert");
+    let p = index
+        .prepared("DEMO_OFFLINE")
+        .expect("reads")
+        .expect("prepared");
+    assert!(p.changed_at > p.prepared_at, "{p:?}");
+}
+
+#[test]
+fn a_subtree_snapshot_answers_only_inside_its_subtrees() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let index = open(dir.path());
+    let lib = Library::demo_offline();
+    let mut s = snapshot(&lib.projects[0], None);
+    s.subtrees = vec!["assets/characters".to_owned()];
+    index.replace_project(&s).expect("prepare");
+    let inside = index
+        .resolve_str(&format!("{HERO}?product=usdAsset&version=hero"))
+        .expect("inside");
+    assert_eq!(inside.entities.len(), 1);
+    for outside in [
+        "ayon://demo_offline/shots/sq010/sh010?product=usdShot",
+        "ayon://demo_offline/assets/characters2/x?product=usdShot",
+        "ayon://demo_offline?product=usdAsset",
+    ] {
+        let err = index.resolve_str(outside).expect_err(outside);
+        assert!(
+            matches!(err, IndexError::OutsidePreparedScope { .. }),
+            "{outside}: {err}"
+        );
+        assert!(err.to_string().contains("assets/characters"), "{err}");
+    }
+}

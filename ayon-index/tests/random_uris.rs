@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use ayon_index::Index;
 use ayon_uri::AyonUri;
-use common::{SiteConfig, demo_index};
+use common::{SiteConfig, demo_index, uri};
 use proptest::prelude::*;
 
 fn index() -> &'static Index {
@@ -18,47 +18,13 @@ fn index() -> &'static Index {
             let dir = tempfile::tempdir().expect("tempdir");
             let config = SiteConfig {
                 site_id: Some("offline-test-linux".to_owned()),
-                platform: Some("linux".to_owned()),
+                platform: Some(ayon_site::Platform::Linux),
                 resolve_roots: true,
             };
             let index = demo_index(dir.path(), &config);
             (dir, index)
         })
         .1
-}
-
-fn pick(items: &'static [&'static str]) -> impl Strategy<Value = String> {
-    proptest::sample::select(items).prop_map(str::to_owned)
-}
-
-fn uri() -> impl Strategy<Value = String> {
-    let scheme = pick(&["ayon://", "ayon+entity://", "AYON://", "http://", ""]);
-    let project = pick(&["demo_offline", "DEMO_OFFLINE", "nope", "", "a b"]);
-    let segment = pick(&[
-        "assets", "characters", "hero", "Hero", "shots", "sq010", "sh010", "props", "prop001",
-        "*", "..", "",
-    ]);
-    let path = proptest::collection::vec(segment, 0..5).prop_map(|s| s.join("/"));
-    let key = pick(&["product", "version", "representation", "task", "workfile", "foo"]);
-    let value = pick(&[
-        "usdAsset", "modelMain", "usdShot", "*", "", "latest", "LatestDone", "hero", "v001",
-        "3", "V002", "banana", "usd", "abc", "modeling", "x.ma", "None", "a%41", "x+y",
-    ]);
-    let query = proptest::collection::vec((key, value), 0..5).prop_map(|pairs| {
-        pairs
-            .into_iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&")
-    });
-    let junk = "\\PC{0,30}";
-    prop_oneof![
-        4 => (scheme, project, path, query).prop_map(|(s, p, path, q)| {
-            let q = if q.is_empty() { String::new() } else { format!("?{q}") };
-            format!("{s}{p}/{path}{q}")
-        }),
-        1 => junk.prop_map(|s: String| s),
-    ]
 }
 
 proptest! {

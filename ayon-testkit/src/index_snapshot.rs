@@ -5,13 +5,15 @@ use ayon_index::{
     AnatomyRoot, FolderRecord, ProductRecord, ProjectRecord, ProjectSnapshot, RepresentationRecord,
     ServerProject, SiteRootsRecord, StatusRecord, TaskRecord, VersionRecord,
 };
+use ayon_site::Platform;
 use serde_json::Value;
 
 use crate::Library;
 use crate::library::Project;
 
-/// One project of the library as a snapshot, with `site`'s roots when given.
-pub fn index_snapshot(project: &Project, site: Option<(&str, &str)>) -> ProjectSnapshot {
+/// One project of the library as a snapshot, with the roots of `site` (its id and platform)
+/// when given.
+pub fn index_snapshot(project: &Project, site: Option<(&str, Platform)>) -> ProjectSnapshot {
     let mut s = ProjectSnapshot {
         project: ProjectRecord {
             name: project.name.clone(),
@@ -41,8 +43,11 @@ pub fn index_snapshot(project: &Project, site: Option<(&str, &str)>) -> ProjectS
         },
         site_roots: site.map(|(id, platform)| SiteRootsRecord {
             site_id: id.to_owned(),
-            platform: platform.to_owned(),
-            roots: project.roots_for(platform, Some(id)).into_iter().collect(),
+            platform,
+            roots: project
+                .roots_for(platform.as_str(), Some(id))
+                .into_iter()
+                .collect(),
         }),
         ..ProjectSnapshot::default()
     };
@@ -119,7 +124,7 @@ pub fn server_projects(lib: &Library) -> Vec<ServerProject> {
 pub fn load_library(
     index: &ayon_index::Index,
     lib: &Library,
-    site: Option<(&str, &str)>,
+    site: Option<(&str, Platform)>,
 ) -> Result<(), ayon_index::IndexError> {
     for project in &lib.projects {
         index.replace_project(&index_snapshot(project, site))?;

@@ -25,6 +25,8 @@ pub(crate) struct ProjectRow {
     pub(crate) site_platform: Option<String>,
     pub(crate) site_roots: Option<String>,
     pub(crate) prepared_at_ms: i64,
+    pub(crate) changed_at_ms: i64,
+    pub(crate) subtrees: Vec<String>,
 }
 
 /// The index file and its connections.
@@ -88,8 +90,8 @@ impl Store {
     pub(crate) fn project(&self, name: &str) -> Result<Option<ProjectRow>, IndexError> {
         let conn = self.reader();
         conn.prepare_cached(
-            "SELECT pk, name, anatomy_roots, site_platform, site_roots, prepared_at_ms
-             FROM projects WHERE name_lower = ?1",
+            "SELECT pk, name, anatomy_roots, site_platform, site_roots, prepared_at_ms,
+             changed_at_ms, subtrees FROM projects WHERE name_lower = ?1",
         )
         .and_then(|mut s| {
             s.query_row([name.to_ascii_lowercase()], |r| {
@@ -100,6 +102,8 @@ impl Store {
                     site_platform: r.get(3)?,
                     site_roots: r.get(4)?,
                     prepared_at_ms: r.get(5)?,
+                    changed_at_ms: r.get(6)?,
+                    subtrees: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
                 })
             })
             .optional()
@@ -122,16 +126,14 @@ impl Store {
         Ok((total > 0).then_some(found > 0))
     }
 
-    /// The names of the prepared projects with when each was prepared (ms since the epoch).
-    pub(crate) fn projects(&self) -> Result<Vec<(String, i64, i64)>, IndexError> {
+    /// The names of the prepared projects.
+    pub(crate) fn projects(&self) -> Result<Vec<String>, IndexError> {
         let conn = self.reader();
         let mut stmt = conn
-            .prepare_cached(
-                "SELECT name, prepared_at_ms, changed_at_ms FROM projects ORDER BY name_lower",
-            )
+            .prepare_cached("SELECT name FROM projects ORDER BY name_lower")
             .map_err(|e| self.err("listing projects", e))?;
         let rows = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .query_map([], |r| r.get(0))
             .map_err(|e| self.err("listing projects", e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err("listing projects", e))

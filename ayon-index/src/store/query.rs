@@ -31,8 +31,7 @@ struct Query {
     params: Vec<Value>,
 }
 
-/// Builds the query for `uri` in project `pk`; `None` for a URI naming no level at all (the
-/// server answers `[]` for those without querying).
+/// Builds the query for `uri` (whose target is `target`) in project `pk`.
 fn build(pk: i64, uri: &AyonUri, target: Target) -> Query {
     let mut cols = vec!["h.id"];
     let mut joins: Vec<&str> = Vec::new();

@@ -21,6 +21,7 @@ CREATE TABLE projects (
     site_id TEXT,
     site_platform TEXT,
     site_roots TEXT,
+    subtrees TEXT NOT NULL,
     prepared_at_ms INTEGER NOT NULL,
     changed_at_ms INTEGER NOT NULL,
     generation INTEGER NOT NULL

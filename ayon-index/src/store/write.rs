@@ -110,6 +110,13 @@ impl Store {
                 ),
                 None => (None, None, None),
             };
+            let subtrees = serde_json::Value::from(
+                s.subtrees
+                    .iter()
+                    .map(|t| t.trim_matches('/').to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string();
             let pk = match existing {
                 Some((pk, generation)) => {
                     for table in ENTITY_TABLES.iter().rev() {
@@ -119,7 +126,7 @@ impl Store {
                     tx.execute(
                         "UPDATE projects SET name = ?2, code = ?3, anatomy_roots = ?4, site_id = ?5,
                          site_platform = ?6, site_roots = ?7, prepared_at_ms = ?8,
-                         changed_at_ms = ?8, generation = ?9 WHERE pk = ?1",
+                         changed_at_ms = ?8, generation = ?9, subtrees = ?10 WHERE pk = ?1",
                         params![
                             pk,
                             name,
@@ -129,7 +136,8 @@ impl Store {
                             site_platform,
                             site_roots,
                             now,
-                            generation + 1
+                            generation + 1,
+                            subtrees
                         ],
                     )?;
                     pk
@@ -137,8 +145,9 @@ impl Store {
                 None => {
                     tx.execute(
                         "INSERT INTO projects (name, name_lower, code, anatomy_roots, site_id,
-                         site_platform, site_roots, prepared_at_ms, changed_at_ms, generation)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1)",
+                         site_platform, site_roots, prepared_at_ms, changed_at_ms, generation,
+                         subtrees)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1, ?9)",
                         params![
                             name,
                             lower,
@@ -147,7 +156,8 @@ impl Store {
                             site_id,
                             site_platform,
                             site_roots,
-                            now
+                            now,
+                            subtrees
                         ],
                     )?;
                     tx.last_insert_rowid()
@@ -215,7 +225,7 @@ impl Store {
                 reason: "the project is not prepared; replace a snapshot first".to_owned(),
             })?;
         for change in changes {
-            apply(&tx, pk, project, change).map_err(|e| match e {
+            apply(&tx, pk, change).map_err(|e| match e {
                 Applied::Sql(e) => self.err(&format!("applying {change:?}"), e),
                 Applied::Invalid(reason) => IndexError::InvalidInput {
                     project: project.to_owned(),
@@ -322,7 +332,7 @@ fn need_parent(
     }
 }
 
-fn apply(tx: &Transaction<'_>, pk: i64, _project: &str, change: &Change) -> Result<(), Applied> {
+fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> {
     match change {
         Change::Folder(f) => {
             let old: Option<String> = tx
@@ -376,7 +386,7 @@ fn apply(tx: &Transaction<'_>, pk: i64, _project: &str, change: &Change) -> Resu
         Change::SiteRoots(site) => {
             tx.execute(
                 "UPDATE projects SET site_id = ?2, site_platform = ?3, site_roots = ?4 WHERE pk = ?1",
-                params![pk, site.site_id, site.platform, site_json(site)],
+                params![pk, site.site_id, site.platform.as_str(), site_json(site)],
             )?;
         }
     }
