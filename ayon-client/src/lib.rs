@@ -23,6 +23,7 @@ mod finish;
 mod flights;
 mod http;
 mod kind;
+mod local_index;
 mod offline;
 mod prepare;
 mod resolution;
