@@ -754,6 +754,9 @@ fn offline_because(problem: &str) -> ConnectionState {
     }
 }
 
+/// The client's store, the same store for diagnostics, and the index of prepared projects.
+type Stores = (Arc<dyn Cache>, Arc<dyn CacheAdmin>, Option<Arc<Index>>);
+
 fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backend, String> {
     let server = s.env.server_url.as_deref().ok_or(
         "no AYON server configured: set AYON_SERVER_URL (or pass a server URL) to resolve AYON URIs",
@@ -775,9 +778,7 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
         .build()
         .map_err(|e| format!("AYON client configuration: {e}"))?;
     let platform = client.config().platform();
-    let (cache, admin, index): (Arc<dyn Cache>, Arc<dyn CacheAdmin>, Option<Arc<Index>>) = if s
-        .memory_only
-    {
+    let (cache, admin, index): Stores = if s.memory_only {
         let m = Arc::new(MemoryCache::new(ayon_cache::DEFAULT_MEMORY_BYTES));
         (m.clone(), m, None)
     } else {
