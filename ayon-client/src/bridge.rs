@@ -45,3 +45,15 @@ where
     let handle = ayon_runtime::handle().ok()?;
     Some(handle.spawn(fut).abort_handle())
 }
+
+/// Drives a borrowed future to completion from synchronous code, with the library runtime's
+/// I/O and timers. Refused (not a panic) on a thread that already runs a tokio runtime.
+pub(crate) fn block_on_local<F: Future>(fut: F) -> Result<F::Output, ClientError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(ClientError::Runtime(
+            "a blocking call was made from inside a tokio runtime; use the async call".to_owned(),
+        ));
+    }
+    let handle = ayon_runtime::handle().map_err(|e| ClientError::Runtime(e.to_string()))?;
+    Ok(handle.block_on(fut))
+}

@@ -48,7 +48,7 @@ impl std::fmt::Debug for Client {
 
 pub(crate) struct Inner {
     /// Requests, credential and headers.
-    http: Transport,
+    pub(crate) http: Transport,
     /// The site was registered by an authenticated `GET /api/info` with the site headers.
     site_registered: AtomicBool,
     /// The site's platform and each project's roots.

@@ -274,6 +274,58 @@ impl Transport {
         Ok(Answer { status, body })
     }
 
+    /// `GET path` answered 200 with JSON; any other status is an [`ClientError::Http`].
+    pub(crate) async fn get_json(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<(serde_json::Value, usize), ClientError> {
+        let route = format!("GET {path}");
+        let answer = self
+            .send(Exchange::get(path, query, SiteHeader::Send))
+            .await?;
+        if answer.status != 200 {
+            return Err(self.http_error(&route, &answer));
+        }
+        let value =
+            serde_json::from_slice(&answer.body).map_err(|e| self.decode_error(&route, &e))?;
+        Ok((value, answer.body.len()))
+    }
+
+    /// `POST /graphql` with `query` and `variables`; GraphQL `errors` become
+    /// [`ClientError::Http`] naming the first message. Returns `data` and the body size.
+    pub(crate) async fn graphql(
+        &self,
+        query: &str,
+        variables: serde_json::Value,
+    ) -> Result<(serde_json::Value, usize), ClientError> {
+        let route = "POST /graphql";
+        let body = serde_json::to_vec(&serde_json::json!({"query": query, "variables": variables}))
+            .map_err(|e| ClientError::Runtime(e.to_string()))?;
+        let answer = self
+            .send(Exchange::post("/graphql", body, SiteHeader::Send))
+            .await?;
+        if answer.status != 200 {
+            return Err(self.http_error(route, &answer));
+        }
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&answer.body).map_err(|e| self.decode_error(route, &e))?;
+        if let Some(message) = value
+            .get("errors")
+            .and_then(|e| e.get(0))
+            .and_then(|e| e.get("message"))
+            .and_then(|m| m.as_str())
+        {
+            return Err(ClientError::Http {
+                server: self.server(),
+                route: route.to_owned(),
+                status: answer.status,
+                detail: message.to_owned(),
+            });
+        }
+        Ok((value["data"].take(), answer.body.len()))
+    }
+
     /// A request with the credential: 401 marks the credential dead (one `Auth` error, no more
     /// requests), 503 is retried with the configured backoff and jitter.
     pub(crate) async fn send(&self, ex: Exchange<'_>) -> Result<Answer, ClientError> {

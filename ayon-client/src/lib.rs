@@ -2,8 +2,8 @@
 //! on a dead server.
 //!
 //! - [`Client`]: the server client (`/api/info`, site roots, batch `/api/resolve`) on `reqwest`,
-//!   driven by the one library-owned tokio runtime (`ayon-runtime`); async methods and `*_blocking` twins for
-//!   synchronous hosts.
+//!   driven by the one library-owned tokio runtime of `ayon-runtime`; async methods and
+//!   `*_blocking` twins for synchronous hosts.
 //! - [`OfflineClient`]: the same with a cache and a connectivity monitor underneath, applying
 //!   the offline policy of design.md: fresh hits and offline answers from the cache at once,
 //!   misses to the server (batched, single flight, written through), stale answers when the
@@ -23,7 +23,9 @@ mod finish;
 mod flights;
 mod http;
 mod kind;
+mod local_index;
 mod offline;
+mod prepare;
 mod resolution;
 mod site;
 mod store;
@@ -40,5 +42,11 @@ pub use config::{
 pub use error::{ClientError, ConfigError, ResolveError};
 pub use kind::ErrorKind;
 pub use offline::{DEFAULT_FAILURE_COOLDOWN, OfflineClient, OfflineClientBuilder, monitor_config};
+pub use prepare::{
+    CancelToken, DEFAULT_IN_FLIGHT, DEFAULT_NEWEST_EXACT, DEFAULT_PAGE_SIZE, PrepareError,
+    PrepareEstimate, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
+};
 pub use resolution::{Resolution, ResolvedEntity, Source};
-pub use store::{AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer};
+pub use store::{
+    AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, StoredAnswer, is_invalidating,
+};

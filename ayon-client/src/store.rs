@@ -30,8 +30,9 @@ const ROOTS_NAME_PREFIX: &str = "@site-roots:";
 pub(crate) const INVALIDATING_TOPICS: [&str; 3] =
     ["entity.version", "entity.representation", "entity.product"];
 
-/// True when an event of `topic` makes moving answers of its project old.
-pub(crate) fn is_invalidating(topic: &str) -> bool {
+/// True when an event of `topic` makes moving answers of its project old (hosts that keep
+/// answers of their own, like the resolver core, drop them on the same events).
+pub fn is_invalidating(topic: &str) -> bool {
     INVALIDATING_TOPICS.iter().any(|t| {
         topic
             .strip_prefix(t)

@@ -10,6 +10,7 @@ mod auth;
 pub mod error;
 mod fixtures;
 mod graphql;
+pub mod index_snapshot;
 pub mod library;
 mod project_rest;
 mod publish;

@@ -16,7 +16,7 @@ use super::json::{attrib_text, data_text, json_text};
 use super::page::{PageArgs, PageInfo, paginate};
 use super::status_error;
 use crate::library::{
-    Folder, Library, Object as JsonObject, Product, Project, Representation, Version,
+    Folder, Library, Object as JsonObject, Product, Project, Representation, Task, Version,
 };
 
 /// The library handle every node carries to look up its parents.
@@ -70,6 +70,7 @@ macro_rules! connection {
 
 connection!(FoldersConnection, FolderEdge, FolderNode);
 connection!(ProductsConnection, ProductEdge, ProductNode);
+connection!(TasksConnection, TaskEdge, TaskNode);
 connection!(VersionsConnection, VersionEdge, VersionNode);
 connection!(
     RepresentationsConnection,
@@ -424,6 +425,44 @@ impl ProjectNode {
             })
         })
         .unwrap_or_else(RepresentationsConnection::empty)
+    }
+
+    /// Tasks of the project, in creation order (prepare-for-offline reads them flat).
+    #[allow(clippy::too_many_arguments)]
+    async fn tasks(
+        &self,
+        ids: Option<Vec<String>>,
+        folder_ids: Option<Vec<String>>,
+        names: Option<Vec<String>>,
+        task_types: Option<Vec<String>>,
+        first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> TasksConnection {
+        if any_empty(&[&ids, &folder_ids, &names, &task_types]) {
+            return TasksConnection::empty();
+        }
+        let args = PageArgs::new(first, after, last, before);
+        with_project(&self.library, &self.name, |project| {
+            let items = project
+                .tasks()
+                .enumerate()
+                .filter(|(_, (f, t))| {
+                    allows(&ids, &t.id)
+                        && allows(&folder_ids, &f.id)
+                        && allows(&names, &t.name)
+                        && allows(&task_types, &t.task_type)
+                })
+                .map(|(i, ft)| (i + 1, ft))
+                .collect();
+            TasksConnection::page(items, &args, |(f, t)| TaskNode {
+                folder_id: f.id.clone(),
+                project_name: project.name.clone(),
+                task: t.clone(),
+            })
+        })
+        .unwrap_or_else(TasksConnection::empty)
     }
 }
 
@@ -806,4 +845,35 @@ pub(crate) struct FileNode {
     size: String,
     hash: String,
     hash_type: String,
+}
+
+/// A task with its folder's id.
+pub(crate) struct TaskNode {
+    folder_id: String,
+    project_name: String,
+    task: Task,
+}
+
+entity_object! {
+    TaskNode, [task];
+
+    async fn name(&self) -> &str {
+        &self.task.name
+    }
+
+    async fn task_type(&self) -> &str {
+        &self.task.task_type
+    }
+
+    async fn label(&self) -> Option<&str> {
+        self.task.label.as_deref()
+    }
+
+    async fn assignees(&self) -> &[String] {
+        &self.task.assignees
+    }
+
+    async fn folder_id(&self) -> &str {
+        &self.folder_id
+    }
 }

@@ -1,0 +1,605 @@
+//! Writes: a whole project snapshot in one transaction (a writer killed half-way leaves the
+//! previous snapshot answering), incremental changes, and the server's project list.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+
+use super::schema::ENTITY_TABLES;
+use super::{Store, now_ms};
+use crate::IndexError;
+use crate::model::{
+    AnatomyRoot, Change, EntityKind, FolderRecord, ProductRecord, ProjectSnapshot,
+    RepresentationRecord, ServerProject, SiteRootsRecord, StatusRecord, TaskRecord, VersionRecord,
+    WorkfileRecord,
+};
+
+/// Called with the number of entity rows written so far during a snapshot replacement, every
+/// 256 rows and at the end (for progress display; also lets tests kill a writer half-way).
+pub(crate) type Progress<'a> = &'a mut dyn FnMut(u64);
+
+fn roots_json(roots: &BTreeMap<String, AnatomyRoot>) -> String {
+    let map: serde_json::Map<String, serde_json::Value> = roots
+        .iter()
+        .map(|(k, r)| {
+            (
+                k.clone(),
+                serde_json::json!({"windows": r.windows, "linux": r.linux, "darwin": r.darwin}),
+            )
+        })
+        .collect();
+    serde_json::Value::Object(map).to_string()
+}
+
+fn site_json(site: &SiteRootsRecord) -> String {
+    serde_json::to_string(&site.roots).unwrap_or_else(|_| "{}".to_owned())
+}
+
+/// Checks that every parent id a snapshot refers to is in the snapshot.
+fn validate(s: &ProjectSnapshot) -> Result<(), IndexError> {
+    let bad = |reason: String| IndexError::InvalidInput {
+        project: s.project.name.clone(),
+        reason,
+    };
+    if s.project.name.is_empty() {
+        return Err(bad("the project has no name".to_owned()));
+    }
+    let folders: HashSet<&str> = s.folders.iter().map(|f| f.id.as_str()).collect();
+    let tasks: HashSet<&str> = s.tasks.iter().map(|t| t.id.as_str()).collect();
+    let products: HashSet<&str> = s.products.iter().map(|p| p.id.as_str()).collect();
+    let versions: HashSet<&str> = s.versions.iter().map(|v| v.id.as_str()).collect();
+    let missing = |kind: &str, id: &str, parent: &str, pid: &str| {
+        bad(format!(
+            "{kind} {id} refers to {parent} {pid}, which is not in the snapshot"
+        ))
+    };
+    for t in &s.tasks {
+        if !folders.contains(t.folder_id.as_str()) {
+            return Err(missing("task", &t.id, "folder", &t.folder_id));
+        }
+    }
+    for p in &s.products {
+        if !folders.contains(p.folder_id.as_str()) {
+            return Err(missing("product", &p.id, "folder", &p.folder_id));
+        }
+    }
+    for v in &s.versions {
+        if !products.contains(v.product_id.as_str()) {
+            return Err(missing("version", &v.id, "product", &v.product_id));
+        }
+    }
+    for r in &s.representations {
+        if !versions.contains(r.version_id.as_str()) {
+            return Err(missing("representation", &r.id, "version", &r.version_id));
+        }
+    }
+    for w in &s.workfiles {
+        if !tasks.contains(w.task_id.as_str()) {
+            return Err(missing("workfile", &w.id, "task", &w.task_id));
+        }
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Replaces everything stored for the snapshot's project in one transaction.
+    pub(crate) fn replace_project(
+        &self,
+        s: &ProjectSnapshot,
+        progress: Progress<'_>,
+    ) -> Result<(), IndexError> {
+        validate(s)?;
+        let name = s.project.name.as_str();
+        let mut conn = self.writer.lock();
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let now = now_ms();
+            let lower = name.to_ascii_lowercase();
+            let existing: Option<(i64, i64)> = tx
+                .query_row(
+                    "SELECT pk, generation FROM projects WHERE name_lower = ?1",
+                    [&lower],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            let (site_id, site_platform, site_roots) = match &s.site_roots {
+                Some(site) => (
+                    Some(site.site_id.as_str()),
+                    Some(site.platform.as_str()),
+                    Some(site_json(site)),
+                ),
+                None => (None, None, None),
+            };
+            let subtrees = serde_json::Value::from(
+                s.subtrees
+                    .iter()
+                    .map(|t| t.trim_matches('/').to_owned())
+                    .collect::<Vec<_>>(),
+            )
+            .to_string();
+            let pk = match existing {
+                Some((pk, generation)) => {
+                    for table in ENTITY_TABLES.iter().rev() {
+                        tx.execute(&format!("DELETE FROM {table} WHERE project = ?1"), [pk])?;
+                    }
+                    tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+                    tx.execute(
+                        "UPDATE projects SET name = ?2, code = ?3, anatomy_roots = ?4, site_id = ?5,
+                         site_platform = ?6, site_roots = ?7, prepared_at_ms = ?8,
+                         changed_at_ms = ?8, generation = ?9, subtrees = ?10 WHERE pk = ?1",
+                        params![
+                            pk,
+                            name,
+                            s.project.code,
+                            roots_json(&s.project.roots),
+                            site_id,
+                            site_platform,
+                            site_roots,
+                            now,
+                            generation + 1,
+                            subtrees
+                        ],
+                    )?;
+                    pk
+                }
+                None => {
+                    tx.execute(
+                        "INSERT INTO projects (name, name_lower, code, anatomy_roots, site_id,
+                         site_platform, site_roots, prepared_at_ms, changed_at_ms, generation,
+                         subtrees)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, 1, ?9)",
+                        params![
+                            name,
+                            lower,
+                            s.project.code,
+                            roots_json(&s.project.roots),
+                            site_id,
+                            site_platform,
+                            site_roots,
+                            now,
+                            subtrees
+                        ],
+                    )?;
+                    tx.last_insert_rowid()
+                }
+            };
+            insert_statuses(&tx, pk, &s.project.statuses)?;
+            let mut written = 0u64;
+            let mut tick = |n: &mut u64| {
+                *n += 1;
+                if (*n).is_multiple_of(256) {
+                    progress(*n);
+                }
+            };
+            for (seq, f) in s.folders.iter().enumerate() {
+                insert_folder(&tx, pk, seq as i64, f)?;
+                tick(&mut written);
+            }
+            for (seq, t) in s.tasks.iter().enumerate() {
+                insert_task(&tx, pk, seq as i64, t)?;
+                tick(&mut written);
+            }
+            for (seq, p) in s.products.iter().enumerate() {
+                insert_product(&tx, pk, seq as i64, p)?;
+                tick(&mut written);
+            }
+            for (seq, v) in s.versions.iter().enumerate() {
+                insert_version(&tx, pk, seq as i64, v)?;
+                tick(&mut written);
+            }
+            for (seq, r) in s.representations.iter().enumerate() {
+                insert_representation(&tx, pk, seq as i64, r)?;
+                tick(&mut written);
+            }
+            for (seq, w) in s.workfiles.iter().enumerate() {
+                insert_workfile(&tx, pk, seq as i64, w)?;
+                tick(&mut written);
+            }
+            tx.commit()?;
+            progress(written);
+            Ok(())
+        })();
+        result.map_err(|e| self.err(&format!("replacing project {name}"), e))
+    }
+
+    /// Applies incremental changes to a prepared project in one transaction.
+    pub(crate) fn apply_changes(
+        &self,
+        project: &str,
+        changes: &[Change],
+    ) -> Result<(), IndexError> {
+        let mut conn = self.writer.lock();
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| self.err("starting a change", e))?;
+        let pk: i64 = tx
+            .query_row(
+                "SELECT pk FROM projects WHERE name_lower = ?1",
+                [project.to_ascii_lowercase()],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(|e| self.err("looking up the project", e))?
+            .ok_or_else(|| IndexError::InvalidInput {
+                project: project.to_owned(),
+                reason: "the project is not prepared; replace a snapshot first".to_owned(),
+            })?;
+        for change in changes {
+            apply(&tx, pk, change).map_err(|e| match e {
+                Applied::Sql(e) => self.err(&format!("applying {change:?}"), e),
+                Applied::Invalid(reason) => IndexError::InvalidInput {
+                    project: project.to_owned(),
+                    reason,
+                },
+            })?;
+        }
+        tx.execute(
+            "UPDATE projects SET generation = generation + 1, changed_at_ms = ?2 WHERE pk = ?1",
+            params![pk, now_ms()],
+        )
+        .map_err(|e| self.err("bumping the generation", e))?;
+        tx.commit().map_err(|e| self.err("committing changes", e))
+    }
+
+    /// Replaces the recorded list of projects the server has.
+    pub(crate) fn record_server_projects(&self, list: &[ServerProject]) -> Result<(), IndexError> {
+        let mut conn = self.writer.lock();
+        let result = (|| -> rusqlite::Result<()> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute("DELETE FROM server_projects", [])?;
+            let now = now_ms();
+            for p in list {
+                tx.execute(
+                    "INSERT OR REPLACE INTO server_projects (name, name_lower, code, recorded_at_ms)
+                     VALUES (?1, ?2, ?3, ?4)",
+                    params![p.name, p.name.to_ascii_lowercase(), p.code, now],
+                )?;
+            }
+            tx.commit()
+        })();
+        result.map_err(|e| self.err("recording the server's project list", e))
+    }
+
+    /// Removes a prepared project entirely.
+    pub(crate) fn remove_project(&self, project: &str) -> Result<bool, IndexError> {
+        let mut conn = self.writer.lock();
+        let result = (|| -> rusqlite::Result<bool> {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let pk: Option<i64> = tx
+                .query_row(
+                    "SELECT pk FROM projects WHERE name_lower = ?1",
+                    [project.to_ascii_lowercase()],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(pk) = pk else { return Ok(false) };
+            for table in ENTITY_TABLES.iter().rev() {
+                tx.execute(&format!("DELETE FROM {table} WHERE project = ?1"), [pk])?;
+            }
+            tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM projects WHERE pk = ?1", [pk])?;
+            tx.commit()?;
+            Ok(true)
+        })();
+        result.map_err(|e| self.err(&format!("removing project {project}"), e))
+    }
+}
+
+enum Applied {
+    Sql(rusqlite::Error),
+    Invalid(String),
+}
+
+impl From<rusqlite::Error> for Applied {
+    fn from(e: rusqlite::Error) -> Self {
+        Applied::Sql(e)
+    }
+}
+
+fn exists(tx: &Transaction<'_>, table: &str, pk: i64, id: &str) -> rusqlite::Result<bool> {
+    tx.prepare_cached(&format!(
+        "SELECT 1 FROM {table} WHERE project = ?1 AND id = ?2"
+    ))?
+    .query_row(params![pk, id], |_| Ok(()))
+    .optional()
+    .map(|o| o.is_some())
+}
+
+/// The `seq` an upsert uses: the row's own when it exists, else one past the last.
+fn seq_for(tx: &Transaction<'_>, table: &str, pk: i64, id: &str) -> rusqlite::Result<i64> {
+    tx.prepare_cached(&format!(
+        "SELECT coalesce((SELECT seq FROM {table} WHERE project = ?1 AND id = ?2),
+                         (SELECT coalesce(max(seq), -1) + 1 FROM {table} WHERE project = ?1))"
+    ))?
+    .query_row(params![pk, id], |r| r.get(0))
+}
+
+fn need_parent(
+    tx: &Transaction<'_>,
+    pk: i64,
+    kind: &str,
+    id: &str,
+    table: &str,
+    parent: &str,
+) -> Result<(), Applied> {
+    if exists(tx, table, pk, parent)? {
+        Ok(())
+    } else {
+        Err(Applied::Invalid(format!(
+            "{kind} {id} refers to {} {parent}, which is not in the index",
+            table.trim_end_matches('s')
+        )))
+    }
+}
+
+fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> {
+    match change {
+        Change::Folder(f) => {
+            let old: Option<String> = tx
+                .query_row(
+                    "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
+                    params![pk, f.id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let seq = seq_for(tx, "folders", pk, &f.id)?;
+            insert_folder(tx, pk, seq, f)?;
+            // A renamed or moved folder moves its descendants' paths with it.
+            if let Some(old) = old.filter(|o| *o != f.path) {
+                tx.execute(
+                    "UPDATE folders SET path = ?3 || substr(path, length(?2) + 1)
+                     WHERE project = ?1 AND substr(path, 1, length(?2) + 1) = ?2 || '/'",
+                    params![pk, old, f.path],
+                )?;
+            }
+        }
+        Change::Task(t) => {
+            need_parent(tx, pk, "task", &t.id, "folders", &t.folder_id)?;
+            let seq = seq_for(tx, "tasks", pk, &t.id)?;
+            insert_task(tx, pk, seq, t)?;
+        }
+        Change::Product(p) => {
+            need_parent(tx, pk, "product", &p.id, "folders", &p.folder_id)?;
+            let seq = seq_for(tx, "products", pk, &p.id)?;
+            insert_product(tx, pk, seq, p)?;
+        }
+        Change::Version(v) => {
+            need_parent(tx, pk, "version", &v.id, "products", &v.product_id)?;
+            let seq = seq_for(tx, "versions", pk, &v.id)?;
+            insert_version(tx, pk, seq, v)?;
+        }
+        Change::Representation(r) => {
+            need_parent(tx, pk, "representation", &r.id, "versions", &r.version_id)?;
+            let seq = seq_for(tx, "representations", pk, &r.id)?;
+            insert_representation(tx, pk, seq, r)?;
+        }
+        Change::Workfile(w) => {
+            need_parent(tx, pk, "workfile", &w.id, "tasks", &w.task_id)?;
+            let seq = seq_for(tx, "workfiles", pk, &w.id)?;
+            insert_workfile(tx, pk, seq, w)?;
+        }
+        Change::Delete(kind, id) => delete(tx, pk, *kind, id)?,
+        Change::Statuses(list) => {
+            tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            insert_statuses(tx, pk, list)?;
+        }
+        Change::SiteRoots(site) => {
+            tx.execute(
+                "UPDATE projects SET site_id = ?2, site_platform = ?3, site_roots = ?4 WHERE pk = ?1",
+                params![pk, site.site_id, site.platform.as_str(), site_json(site)],
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Deletes an entity and everything below it, as the server's cascades do.
+fn delete(tx: &Transaction<'_>, pk: i64, kind: EntityKind, id: &str) -> rusqlite::Result<()> {
+    const REPS_OF_VERSIONS: &str = "DELETE FROM representations WHERE project = ?1 AND version_id IN (SELECT id FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)))";
+    match kind {
+        EntityKind::Representation => {
+            tx.execute(
+                "DELETE FROM representations WHERE project = ?1 AND id = ?2",
+                params![pk, id],
+            )?;
+        }
+        EntityKind::Workfile => {
+            tx.execute(
+                "DELETE FROM workfiles WHERE project = ?1 AND id = ?2",
+                params![pk, id],
+            )?;
+        }
+        EntityKind::Version => {
+            tx.execute(
+                "DELETE FROM representations WHERE project = ?1 AND version_id = ?2",
+                params![pk, id],
+            )?;
+            tx.execute(
+                "DELETE FROM versions WHERE project = ?1 AND id = ?2",
+                params![pk, id],
+            )?;
+        }
+        EntityKind::Product => {
+            tx.execute(
+                "DELETE FROM representations WHERE project = ?1 AND version_id IN
+                 (SELECT id FROM versions WHERE project = ?1 AND product_id = ?2)",
+                params![pk, id],
+            )?;
+            tx.execute(
+                "DELETE FROM versions WHERE project = ?1 AND product_id = ?2",
+                params![pk, id],
+            )?;
+            tx.execute(
+                "DELETE FROM products WHERE project = ?1 AND id = ?2",
+                params![pk, id],
+            )?;
+        }
+        EntityKind::Task => {
+            tx.execute(
+                "DELETE FROM workfiles WHERE project = ?1 AND task_id = ?2",
+                params![pk, id],
+            )?;
+            tx.execute(
+                "DELETE FROM tasks WHERE project = ?1 AND id = ?2",
+                params![pk, id],
+            )?;
+        }
+        EntityKind::Folder => {
+            let path: Option<String> = tx
+                .query_row(
+                    "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
+                    params![pk, id],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(path) = path else { return Ok(()) };
+            tx.execute_batch(
+                "CREATE TEMP TABLE IF NOT EXISTS doomed_folders (id TEXT PRIMARY KEY); DELETE FROM doomed_folders;",
+            )?;
+            tx.execute(
+                "INSERT INTO doomed_folders SELECT id FROM folders
+                 WHERE project = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+                params![pk, path],
+            )?;
+            tx.execute(REPS_OF_VERSIONS, [pk])?;
+            tx.execute(
+                "DELETE FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+                [pk],
+            )?;
+            tx.execute(
+                "DELETE FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+                [pk],
+            )?;
+            tx.execute(
+                "DELETE FROM workfiles WHERE project = ?1 AND task_id IN (SELECT id FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+                [pk],
+            )?;
+            tx.execute(
+                "DELETE FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+                [pk],
+            )?;
+            tx.execute(
+                "DELETE FROM folders WHERE project = ?1 AND id IN (SELECT id FROM doomed_folders)",
+                [pk],
+            )?;
+            tx.execute("DELETE FROM doomed_folders", [])?;
+        }
+    }
+    Ok(())
+}
+
+fn insert_statuses(tx: &Transaction<'_>, pk: i64, list: &[StatusRecord]) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(
+        "INSERT OR REPLACE INTO statuses (project, name, state) VALUES (?1, ?2, ?3)",
+    )?;
+    for s in list {
+        stmt.execute(params![pk, s.name, s.state])?;
+    }
+    Ok(())
+}
+
+fn insert_folder(
+    tx: &Transaction<'_>,
+    pk: i64,
+    seq: i64,
+    f: &FolderRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO folders (project, id, seq, path, folder_type, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        pk,
+        f.id,
+        seq,
+        f.path.trim_matches('/'),
+        f.folder_type,
+        f.active,
+        f.updated_at
+    ])?;
+    Ok(())
+}
+
+fn insert_task(tx: &Transaction<'_>, pk: i64, seq: i64, t: &TaskRecord) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO tasks (project, id, seq, folder_id, name, task_type, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![pk, t.id, seq, t.folder_id, t.name, t.task_type, t.active, t.updated_at])?;
+    Ok(())
+}
+
+fn insert_product(
+    tx: &Transaction<'_>,
+    pk: i64,
+    seq: i64,
+    p: &ProductRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO products (project, id, seq, folder_id, name, product_type, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![pk, p.id, seq, p.folder_id, p.name, p.product_type, p.active, p.updated_at])?;
+    Ok(())
+}
+
+fn insert_version(
+    tx: &Transaction<'_>,
+    pk: i64,
+    seq: i64,
+    v: &VersionRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO versions (project, id, seq, product_id, version, status, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![pk, v.id, seq, v.product_id, v.version, v.status, v.active, v.updated_at])?;
+    Ok(())
+}
+
+fn insert_representation(
+    tx: &Transaction<'_>,
+    pk: i64,
+    seq: i64,
+    r: &RepresentationRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO representations
+         (project, id, seq, version_id, name, template, context, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?
+    .execute(params![
+        pk,
+        r.id,
+        seq,
+        r.version_id,
+        r.name,
+        r.template,
+        r.context.to_string(),
+        r.active,
+        r.updated_at
+    ])?;
+    Ok(())
+}
+
+fn insert_workfile(
+    tx: &Transaction<'_>,
+    pk: i64,
+    seq: i64,
+    w: &WorkfileRecord,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO workfiles (project, id, seq, task_id, path, active, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        pk,
+        w.id,
+        seq,
+        w.task_id,
+        w.path,
+        w.active,
+        w.updated_at
+    ])?;
+    Ok(())
+}
