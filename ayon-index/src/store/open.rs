@@ -24,8 +24,6 @@ pub(crate) fn connect(path: &Path, busy: Duration) -> Result<Connection, rusqlit
     conn.set_prepared_statement_cache_capacity(64);
     // FULL: a snapshot the API reported as written survives power loss, not only a crash.
     conn.pragma_update(None, "synchronous", "FULL")?;
-    // ANALYZE after each snapshot samples at most this many rows per index: bounded cost.
-    conn.pragma_update(None, "analysis_limit", 1000)?;
     Ok(conn)
 }
 
