@@ -66,9 +66,14 @@ pub(crate) fn render(
         ));
     };
     let parsed = templates.get(template);
-    check_solved(&parsed, &context, rules, representation_id)?;
-    representation_path(&parsed, &context, &rules.roots)
-        .map_err(|e| format!("representation {representation_id}: {e}"))
+    let path = representation_path(&parsed, &context, &rules.roots)
+        .map_err(|e| format!("representation {representation_id}: {e}"))?;
+    // An unfilled field is left as written, braces included: only then is it worth asking
+    // which keys were missing (a `{` from a context value passes the check).
+    if path.contains('{') {
+        check_solved(&parsed, &context, rules, representation_id)?;
+    }
+    Ok(path)
 }
 
 /// Refuses a template whose required fields the context (with the roots) does not fill: the
