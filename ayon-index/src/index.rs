@@ -11,7 +11,7 @@ use ayon_uri::{AyonUri, UriErrorKind};
 
 use crate::memory::Memory;
 use crate::model::{Change, ProjectSnapshot, ServerProject};
-use crate::render::{PathRules, render};
+use crate::render::{PathRules, Templates, render};
 use crate::store::schema::INDEX_FILE_NAME;
 use crate::store::{ProjectRow, Store};
 use crate::{Answer, AnswerEntity, IndexError, UriAnswer};
@@ -122,6 +122,7 @@ impl IndexBuilder {
         Ok(Index {
             store,
             memory: Memory::new(self.memory_bytes, self.recheck),
+            templates: Templates::default(),
             platform: self.platform,
             substitute_roots: self.substitute_roots,
         })
@@ -137,6 +138,7 @@ impl IndexBuilder {
 pub struct Index {
     store: Store,
     memory: Memory,
+    templates: Templates,
     platform: Option<Platform>,
     substitute_roots: bool,
 }
@@ -390,7 +392,7 @@ impl Index {
                             Err(message) => return Ok(Answer::error(message)),
                         },
                     };
-                    match render(t, c, rules, id) {
+                    match render(&self.templates, t, c, rules, id) {
                         Ok(p) => Some(p),
                         Err(message) => return Ok(Answer::error(message)),
                     }

@@ -7,8 +7,35 @@
 //! object, a field Python cannot format), the index answers a per-URI error naming the
 //! representation and the problem instead.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use ayon_site::{Roots, Template, representation_path};
+use parking_lot::Mutex;
 use serde_json::{Map, Value};
+
+/// Parsed templates by text: a project has a handful of templates shared by thousands of
+/// representations, so each is parsed once.
+#[derive(Default)]
+pub(crate) struct Templates(Mutex<HashMap<String, Arc<Template>>>);
+
+impl Templates {
+    /// More distinct templates than this and the cache starts over (bounded memory).
+    const MAX: usize = 256;
+
+    fn get(&self, text: &str) -> Arc<Template> {
+        let mut map = self.0.lock();
+        if let Some(t) = map.get(text) {
+            return t.clone();
+        }
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        let parsed = Arc::new(Template::new(text));
+        map.insert(text.to_owned(), parsed.clone());
+        parsed
+    }
+}
 
 /// How paths are finished for one project on this index's site.
 #[derive(Debug, Clone, Default)]
@@ -24,6 +51,7 @@ pub(crate) struct PathRules {
 
 /// Fills `template` for one representation; `Err` is the per-URI error text.
 pub(crate) fn render(
+    templates: &Templates,
     template: &str,
     context: &str,
     rules: &PathRules,
@@ -37,10 +65,15 @@ pub(crate) fn render(
             "representation {representation_id} has no context object to fill its template `{template}`"
         ));
     };
-    let parsed = Template::new(template);
-    check_solved(&parsed, &context, rules, representation_id)?;
-    representation_path(&parsed, &context, &rules.roots)
-        .map_err(|e| format!("representation {representation_id}: {e}"))
+    let parsed = templates.get(template);
+    let path = representation_path(&parsed, &context, &rules.roots)
+        .map_err(|e| format!("representation {representation_id}: {e}"))?;
+    // An unfilled field is left as written, braces included: only then is it worth asking
+    // which keys were missing (a `{` from a context value passes the check).
+    if path.contains('{') {
+        check_solved(&parsed, &context, rules, representation_id)?;
+    }
+    Ok(path)
 }
 
 /// Refuses a template whose required fields the context (with the roots) does not fill: the

@@ -166,3 +166,38 @@ fn fixture_key(c: &SiteConfig) -> String {
         c.resolve_roots
     )
 }
+
+/// Issue 11 class (c): the server leaves `{root[work]}` unsubstituted when the URI writes the
+/// project name in another case (it keys roots by the name as written; with a root override
+/// for the site it even fails the request). The index substitutes this site's roots anyway,
+/// as the client does (docs/decisions.md, record 2).
+#[test]
+fn roots_are_substituted_whatever_the_project_name_case() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let uri = "ayon+entity://DEMO_OFFLINE/assets/characters/hero?product=usdAsset&version=v001&representation=usd";
+    for (site, expected) in [
+        (
+            "offline-test-linux",
+            "/mnt/projects/demo_offline/assets/characters/hero/publish/usd/usdAsset/v001/demo_hero_usdAsset_v001.usd",
+        ),
+        (
+            "offline-test-override",
+            "/home/artist/ayon-work/demo_offline/assets/characters/hero/publish/usd/usdAsset/v001/demo_hero_usdAsset_v001.usd",
+        ),
+        (
+            "offline-test-windows",
+            "P:\\projects\\demo_offline\\assets\\characters\\hero\\publish\\usd\\usdAsset\\v001\\demo_hero_usdAsset_v001.usd",
+        ),
+    ] {
+        let config = SiteConfig {
+            site_id: Some(site.to_owned()),
+            platform: platform_of(site),
+            resolve_roots: true,
+        };
+        let index = demo_index(&dir.path().join(site), &config);
+        let answers = index.resolve_batch(&[uri]).expect("answers");
+        let entity = &answers[0].answer.entities[0];
+        assert_eq!(entity.project_name, "DEMO_OFFLINE");
+        assert_eq!(entity.file_path.as_deref(), Some(expected), "{site}");
+    }
+}

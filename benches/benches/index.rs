@@ -29,6 +29,23 @@ fn bench_index(c: &mut Criterion) {
         Some(("offline-test-linux", Platform::Linux)),
     )
     .expect("demo library written");
+    let reps = index
+        .projects()
+        .expect("lists")
+        .iter()
+        .map(|p| p.counts[4])
+        .sum::<u64>();
+    let size = |suffix: &str| {
+        let mut path = index.path().as_os_str().to_owned();
+        path.push(suffix);
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    };
+    let (file, wal) = (size(""), size("-wal"));
+    println!(
+        "index on disk: {file} bytes + {wal} bytes of WAL for {reps} representations \
+         ({} bytes per 1,000 with the WAL)",
+        (file + wal) * 1000 / reps.max(1)
+    );
     let mut group = c.benchmark_group("index");
     for (name, uri) in [("exact", EXACT), ("latest", LATEST), ("wide_101", WIDE)] {
         let uri = AyonUri::parse(uri).expect("uri");

@@ -2,6 +2,11 @@
 //! index's tables: the same joins for each target, the same conditions (exact, case-sensitive
 //! names; no `active` filter; a level left out is no condition at all), the same 1000-row cap.
 //! Rows come in creation order, parents first, as the server's unordered scan returns them.
+//!
+//! The joins are nested loops in a fixed order over fixed indexes (`CROSS JOIN`, `INDEXED BY`):
+//! without statistics SQLite's planner scanned whole tables (440 us for one exact URI), and
+//! statistics gathered by one connection are not seen by the others until their schema
+//! reloads.
 
 use ayon_uri::{AyonUri, Target, VersionSelector};
 use rusqlite::types::Value;
@@ -45,7 +50,7 @@ fn build(pk: i64, uri: &AyonUri, target: Target) -> Query {
     match target {
         Target::Task | Target::Workfile => {
             cols.push("t.id");
-            joins.push("JOIN tasks t ON t.project = h.project AND t.folder_id = h.id");
+            joins.push("CROSS JOIN tasks t INDEXED BY tasks_by_folder ON t.project = h.project AND t.folder_id = h.id");
             // `t.name = '{req.task_name}'`: a workfile URI without a task looks for a task
             // literally named "None", and `*` is no wildcard here.
             eq(
@@ -58,21 +63,21 @@ fn build(pk: i64, uri: &AyonUri, target: Target) -> Query {
             if target == Target::Workfile {
                 cols.push("w.id");
                 cols.push("w.path");
-                joins.push("JOIN workfiles w ON w.project = t.project AND w.task_id = t.id");
+                joins.push("CROSS JOIN workfiles w INDEXED BY workfiles_by_task ON w.project = t.project AND w.task_id = t.id");
                 order.push("w.seq");
             }
         }
         Target::Representation | Target::Version | Target::Product => {
             cols.push("s.id");
-            joins.push("JOIN products s ON s.project = h.project AND s.folder_id = h.id");
+            joins.push("CROSS JOIN products s INDEXED BY products_by_folder ON s.project = h.project AND s.folder_id = h.id");
             if target != Target::Product {
                 cols.push("v.id");
-                joins.push("JOIN versions v ON v.project = s.project AND v.product_id = s.id");
+                joins.push("CROSS JOIN versions v INDEXED BY versions_by_product ON v.project = s.project AND v.product_id = s.id");
             }
             if target == Target::Representation {
                 cols.extend(["r.id", "r.template", "r.context"]);
                 joins.push(
-                    "JOIN representations r ON r.project = v.project AND r.version_id = v.id",
+                    "CROSS JOIN representations r INDEXED BY representations_by_version ON r.project = v.project AND r.version_id = v.id",
                 );
                 if let Some(name) = uri.representation().filter(|n| *n != "*") {
                     eq(&mut conds, &mut params, "r.name", name);
@@ -90,14 +95,14 @@ fn build(pk: i64, uri: &AyonUri, target: Target) -> Query {
                     VersionSelector::Hero => conds.push("v.version < 0".to_owned()),
                     // `version_list.ids[array_upper]`: the highest number, hero included.
                     VersionSelector::Latest => conds.push(
-                        "v.id = (SELECT vv.id FROM versions vv
+                        "v.id = (SELECT vv.id FROM versions vv INDEXED BY versions_by_product
                           WHERE vv.project = v.project AND vv.product_id = v.product_id
                           ORDER BY vv.version DESC, vv.seq DESC LIMIT 1)"
                             .to_owned(),
                     ),
                     // The highest version whose status has the state `done`.
                     VersionSelector::LatestDone => conds.push(
-                        "v.id = (SELECT vv.id FROM versions vv
+                        "v.id = (SELECT vv.id FROM versions vv INDEXED BY versions_by_product
                           JOIN statuses st ON st.project = vv.project AND st.name = vv.status
                           WHERE vv.project = v.project AND vv.product_id = s.id
                             AND st.state = 'done'
@@ -120,11 +125,14 @@ fn build(pk: i64, uri: &AyonUri, target: Target) -> Query {
         Target::Folder => {}
     }
     let path = uri.folder_path();
-    if !path.is_empty() {
+    let folders = if path.is_empty() {
+        "folders h INDEXED BY folders_by_seq"
+    } else {
         eq(&mut conds, &mut params, "h.path", path);
-    }
+        "folders h INDEXED BY folders_by_path"
+    };
     let mut sql = format!(
-        "SELECT {} FROM folders h {} WHERE {} ORDER BY {}",
+        "SELECT {} FROM {folders} {} WHERE {} ORDER BY {}",
         cols.join(", "),
         joins.join(" "),
         conds.join(" AND "),

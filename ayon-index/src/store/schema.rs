@@ -43,6 +43,7 @@ CREATE TABLE folders (
     PRIMARY KEY (project, id)
 ) WITHOUT ROWID;
 CREATE INDEX folders_by_path ON folders (project, path, seq);
+CREATE INDEX folders_by_seq ON folders (project, seq);
 CREATE TABLE tasks (
     project INTEGER NOT NULL,
     id TEXT NOT NULL,
