@@ -517,6 +517,43 @@ impl Resolver {
         Ok(report)
     }
 
+    /// Counts what [`prepare_offline`](Self::prepare_offline) of `scope` would fetch, from
+    /// id-only listings (a dry run).
+    pub fn estimate_prepare(
+        &self,
+        project: &str,
+        scope: &PrepareScope,
+        options: &PrepareOptions,
+    ) -> Result<ayon_client::PrepareEstimate, PrepareOfflineError> {
+        let client = self
+            .client()
+            .map_err(|problem| PrepareOfflineError::Config {
+                project: project.to_owned(),
+                problem: problem.to_owned(),
+            })?;
+        let inner = client.client().clone();
+        let (project, scope, options) = (project.to_owned(), scope.clone(), options.clone());
+        let run = async move { inner.estimate_prepare(&project, &scope, &options).await };
+        let handle = ayon_runtime::handle().map_err(|e| PrepareOfflineError::Config {
+            project: String::new(),
+            problem: e.to_string(),
+        })?;
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(PrepareOfflineError::Config {
+                project: String::new(),
+                problem: "called from inside a tokio runtime; use ayon_client's async estimate"
+                    .into(),
+            });
+        }
+        Ok(handle.block_on(run)?)
+    }
+
+    /// The offline client underneath (server, persistent cache, local index), for tools that
+    /// want whole answers (every entity, ids) rather than one path.
+    pub fn offline_client(&self) -> Result<OfflineClient, String> {
+        self.client().cloned().map_err(str::to_owned)
+    }
+
     /// The projects prepared for offline on this machine (in this resolver's cache directory).
     pub fn prepared_projects(&self) -> Result<Vec<PreparedProject>, PrepareOfflineError> {
         let config = |problem: &str| PrepareOfflineError::Config {

@@ -97,6 +97,7 @@ fn stats(globals: &Globals) -> Result<(), CacheError> {
     let cache = open(globals)?;
     let namespaces = cache.namespaces()?;
     let format_version = cache.format_version()?;
+    let prepared = prepared(globals);
     let (entries, bytes) = namespaces
         .iter()
         .fold((0, 0), |(e, b), n| (e + n.entries, b + n.bytes));
@@ -110,7 +111,7 @@ fn stats(globals: &Globals) -> Result<(), CacheError> {
             json!({
                 "ok": true, "path": cache.path(), "exists": true, "file_size": cache.file_size(),
                 "format_version": format_version, "supported_format_version": STORE_FORMAT_VERSION,
-                "entries": entries, "bytes": bytes, "namespaces": list,
+                "entries": entries, "bytes": bytes, "namespaces": list, "prepared": prepared,
             })
         );
     } else {
@@ -125,8 +126,50 @@ fn stats(globals: &Globals) -> Result<(), CacheError> {
                 n.namespace, n.entries, n.bytes
             );
         }
+        println!("prepared for offline:");
+        if prepared.is_empty() {
+            println!("  nothing (run `ayon prepare-offline --project P` while online)");
+        }
+        for p in &prepared {
+            println!(
+                "  {:<30} prepared {}  {} entities  index {} bytes",
+                p["project"].as_str().unwrap_or(""),
+                p["preparedAt"].as_str().unwrap_or(""),
+                p["entities"],
+                p["indexBytes"]
+            );
+        }
     }
     Ok(())
+}
+
+/// The prepared projects of the local index beside the cache (none when there is no index).
+fn prepared(globals: &Globals) -> Vec<serde_json::Value> {
+    let Ok(dir) = resolve_cache_dir(globals.cache_dir.as_deref()) else {
+        return Vec::new();
+    };
+    let file = dir.join(ayon_index::INDEX_FILE_NAME);
+    if !file.exists() {
+        return Vec::new();
+    }
+    let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+    match ayon_index::Index::open_in(&dir).and_then(|i| i.projects()) {
+        Ok(projects) => projects
+            .iter()
+            .map(|p| {
+                json!({
+                    "project": p.name,
+                    "preparedAt": humantime::format_rfc3339_seconds(p.prepared_at).to_string(),
+                    "entities": p.counts.iter().sum::<u64>(),
+                    "indexBytes": size,
+                })
+            })
+            .collect(),
+        Err(e) => {
+            eprintln!("ayon cache: the local index is unreadable: {e}");
+            Vec::new()
+        }
+    }
 }
 
 fn clear(globals: &Globals, namespace: Option<&str>) -> Result<(), CacheError> {

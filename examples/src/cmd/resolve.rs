@@ -1,13 +1,10 @@
 //! `ayon resolve`: resolve AYON URIs through the server, falling back to the local cache.
 
-use std::io::Write;
-use std::process::ExitCode;
-use std::sync::Arc;
-
-use ayon_cache::{Cache, TieredCache, resolve_cache_dir};
-use ayon_client::{Client, Credentials, OfflineClient, Resolution, ResolveError, Source};
+use ayon_client::{OfflineClient, Resolution, ResolveError, Source};
 use clap::Args;
 use serde_json::json;
+use std::io::Write;
+use std::process::ExitCode;
 
 use super::Globals;
 
@@ -22,25 +19,10 @@ pub struct ResolveCommand {
     pub uris: Vec<String>,
 }
 
-/// Builds the offline-capable client the CLI uses from the global flags.
+/// The offline-capable client the CLI uses (server, persistent cache, prepared index), built
+/// by the resolver core from the global flags.
 pub fn open_client(globals: &Globals, offline: bool) -> Result<OfflineClient, String> {
-    let server = globals
-        .server
-        .as_deref()
-        .ok_or("no server: pass --server or set AYON_SERVER_URL (the cache is kept per server)")?;
-    let mut builder = Client::builder(server);
-    if let Some(secret) = &globals.api_key {
-        builder = builder.credentials(Credentials::from_secret(secret));
-    }
-    if let Some(site) = &globals.site_id {
-        builder = builder.site_id(site);
-    }
-    let client = builder.build().map_err(|e| e.to_string())?;
-    let dir = resolve_cache_dir(globals.cache_dir.as_deref()).map_err(|e| e.to_string())?;
-    let cache: Arc<dyn Cache> = Arc::new(TieredCache::builder().dir(dir).open());
-    Ok(OfflineClient::builder(client, cache)
-        .force_offline(offline)
-        .build())
+    super::resolver(globals, offline)?.offline_client()
 }
 
 /// One output line for an answer.
