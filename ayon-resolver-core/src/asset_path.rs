@@ -45,7 +45,10 @@ impl AssetKind {
 /// Splits a `:SDF_FORMAT_ARGS:` suffix off `path`: `(path, suffix)` with the suffix (marker
 /// included) or `""`.
 pub fn split_sdf_args(path: &str) -> (&str, &str) {
-    match path.find(SDF_FORMAT_ARGS) {
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SDF_FORMAT_ARGS));
+    match FINDER.find(path.as_bytes()) {
+        // The marker is ASCII, so `i` is a char boundary.
         Some(i) => path.split_at(i),
         None => (path, ""),
     }

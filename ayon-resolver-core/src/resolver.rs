@@ -657,11 +657,11 @@ impl Resolver {
         suffix: &str,
     ) -> Option<Result<Resolved, ResolveError>> {
         let shared = &*self.shared;
-        let own = context.inner.pinning.load_full();
-        let file: Arc<PinnedFile> = match (own, &shared.pinning, shared.policy) {
+        let own = context.inner.pinning.load();
+        let file: &PinnedFile = match (own.as_deref(), &shared.pinning, shared.policy) {
             (Some(f), _, _) => f,
             (None, _, PinningPolicy::Live) | (None, None, _) => return None,
-            (None, Some(Ok(f)), _) => f.clone(),
+            (None, Some(Ok(f)), _) => f,
             (None, Some(Err(problem)), _) => {
                 return Some(Err(self.config_error(asset_path, problem)));
             }

@@ -1,18 +1,53 @@
 //! Counters per tier, so a host (or `ayon doctor`) can see where answers come from.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// Slots per counter: threads add to their own slot, so the hot path never fights over one
+/// cache line (a shared counter cost more than the lookup it counts on two threads).
+const SLOTS: usize = 8;
+
+/// One slot per cache line.
+#[derive(Debug, Default)]
+#[repr(align(128))]
+struct Slot(AtomicU64);
+
+/// A counter many threads add to without contention; read by summing.
+#[derive(Debug, Default)]
+pub(crate) struct Counter {
+    slots: [Slot; SLOTS],
+}
+
+impl Counter {
+    /// Adds `n` (relaxed, on this thread's slot).
+    pub(crate) fn fetch_add(&self, n: u64, _order: Ordering) {
+        self.slots[thread_slot()].0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    fn load(&self, _order: Ordering) -> u64 {
+        self.slots.iter().map(|s| s.0.load(Ordering::Relaxed)).sum()
+    }
+}
+
+/// This thread's slot, assigned round-robin on first use.
+fn thread_slot() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SLOT: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+    }
+    SLOT.with(|s| *s)
+}
 
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
-    pub(crate) memory: AtomicU64,
-    pub(crate) pinning: AtomicU64,
-    pub(crate) filesystem: AtomicU64,
-    pub(crate) server: AtomicU64,
-    pub(crate) cache: AtomicU64,
-    pub(crate) stale: AtomicU64,
-    pub(crate) index: AtomicU64,
-    pub(crate) offline: AtomicU64,
-    pub(crate) misses: AtomicU64,
+    pub(crate) memory: Counter,
+    pub(crate) pinning: Counter,
+    pub(crate) filesystem: Counter,
+    pub(crate) server: Counter,
+    pub(crate) cache: Counter,
+    pub(crate) stale: Counter,
+    pub(crate) index: Counter,
+    pub(crate) offline: Counter,
+    pub(crate) misses: Counter,
 }
 
 /// What a resolver answered from, since it was built.
@@ -41,7 +76,7 @@ pub struct ResolverStats {
 
 impl Counters {
     pub(crate) fn snapshot(&self) -> ResolverStats {
-        let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        let g = |c: &Counter| c.load(Ordering::Relaxed);
         ResolverStats {
             memory_hits: g(&self.memory),
             pinning_hits: g(&self.pinning),
