@@ -9,7 +9,9 @@ use ayon_index::{Index, IndexError};
 use ayon_uri::{AyonUri, Target};
 use parking_lot::Mutex;
 
+use crate::client::Client;
 use crate::error::ResolveError;
+use crate::prepare::{CancelToken, PrepareOptions, PrepareScope};
 use crate::resolution::{Resolution, ResolvedEntity, Source};
 
 /// How long a project's `prepared_at` is remembered before the index is asked again.
@@ -20,6 +22,8 @@ const PREPARED_AT_TTL: Duration = Duration::from_secs(5);
 pub(crate) struct LocalIndex {
     index: Arc<Index>,
     prepared_at: Mutex<HashMap<String, (Instant, Option<SystemTime>)>>,
+    /// Projects being re-fetched after an entity event, and whether another event came since.
+    refreshing: Arc<Mutex<HashMap<String, bool>>>,
 }
 
 impl LocalIndex {
@@ -27,6 +31,7 @@ impl LocalIndex {
         LocalIndex {
             index,
             prepared_at: Mutex::new(HashMap::new()),
+            refreshing: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -51,6 +56,66 @@ impl LocalIndex {
         };
         self.prepared_at.lock().insert(key, (Instant::now(), when));
         when
+    }
+
+    /// Keeps a prepared `project` current after an entity event: re-fetches its prepared scope
+    /// in the background and swaps it in atomically (the event log cannot say what a deletion
+    /// took with it, so the whole scope is fetched again). Events arriving during a re-fetch
+    /// fold into one more; projects never prepared are left alone.
+    pub(crate) fn follow(&self, client: &Client, project: &str) {
+        let Ok(Some(prepared)) = self.index.prepared(project) else {
+            return;
+        };
+        let key = prepared.name.to_ascii_lowercase();
+        {
+            let mut running = self.refreshing.lock();
+            if let Some(again) = running.get_mut(&key) {
+                *again = true;
+                return;
+            }
+            running.insert(key.clone(), false);
+        }
+        let scope = if prepared.subtrees.is_empty() {
+            PrepareScope::Project
+        } else {
+            PrepareScope::Folders(prepared.subtrees.clone())
+        };
+        let key_again = key.clone();
+        let (client, index, running) =
+            (client.clone(), self.index.clone(), self.refreshing.clone());
+        let spawned = crate::bridge::spawn(async move {
+            loop {
+                let result = client
+                    .prepare_offline(
+                        &index,
+                        &prepared.name,
+                        &scope,
+                        &PrepareOptions::default(),
+                        &CancelToken::new(),
+                        &|_| {},
+                    )
+                    .await;
+                match result {
+                    Ok(r) => {
+                        tracing::debug!(target: "ayon_client", project = %r.project, representations = r.representations, "prepared project followed an entity event")
+                    }
+                    Err(e) => {
+                        tracing::warn!(target: "ayon_client", project = %prepared.name, error = %e, "could not follow an entity event in the local index; it keeps the last prepare")
+                    }
+                }
+                let mut running = running.lock();
+                match running.get_mut(&key) {
+                    Some(again) if *again => *again = false,
+                    _ => {
+                        running.remove(&key);
+                        return;
+                    }
+                }
+            }
+        });
+        if spawned.is_none() {
+            self.refreshing.lock().remove(&key_again);
+        }
     }
 
     /// The index's answer for `uri` (given as `input`), or why it has none.

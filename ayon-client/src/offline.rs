@@ -509,6 +509,9 @@ impl OfflineInner {
     fn on_event(&self, event: &ServerEvent) {
         if is_invalidating(&event.topic) {
             self.invalidate(event.project.as_deref());
+            if let (Some(local), Some(project)) = (&self.local, event.project.as_deref()) {
+                local.follow(&self.client, project);
+            }
         }
     }
 }

@@ -373,3 +373,90 @@ fn offline_answers_from_the_index_equal_the_recorded_server_answers() {
         "{text}"
     );
 }
+
+/// While online, entity events keep a prepared project current: a publish and a deletion on
+/// the server reach the local index within one event, with no new prepare by hand.
+#[test]
+fn the_index_follows_a_publish_and_a_deletion_while_online() {
+    use ayon_client::{OfflineClient, monitor_config};
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    let server = TestServer::builder()
+        .library(Library::demo_offline())
+        .heartbeat_interval(Duration::from_millis(200))
+        .start()
+        .expect("testkit");
+    let dir = tempfile::tempdir().unwrap();
+    let index = Arc::new(index_in(dir.path()));
+    let c = client(&server);
+    c.prepare_offline_blocking(
+        &index,
+        "demo_offline",
+        &PrepareScope::Project,
+        &PrepareOptions::default(),
+        &CancelToken::new(),
+        &|_| {},
+    )
+    .expect("prepare");
+    let monitor = ayon_connectivity::Monitor::start(
+        monitor_config(c.config())
+            .project("demo_offline")
+            .build()
+            .expect("monitor config"),
+    );
+    let start = Instant::now();
+    while !monitor.is_online() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "monitor never online"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(server.wait_ws_subscribed(1, Duration::from_secs(5)));
+    let cache: Arc<dyn ayon_cache::Cache> = Arc::new(ayon_cache::MemoryCache::new(1 << 20));
+    let _oc = OfflineClient::builder(c, cache)
+        .monitor(monitor.clone())
+        .index(index.clone())
+        .build();
+
+    let latest = "ayon+entity://demo_offline/assets/characters/hero?product=usdAsset&version=latest&representation=usd";
+    let path = |uri: &str| {
+        index
+            .resolve_str(uri)
+            .ok()
+            .and_then(|a| a.entities.first().and_then(|e| e.file_path.clone()))
+    };
+    assert!(path(latest).unwrap_or_default().contains("/v003/"));
+    server
+        .publish_version(
+            "demo_offline",
+            "assets/characters/hero",
+            "usdAsset",
+            &["usd"],
+        )
+        .expect("publish");
+    let start = Instant::now();
+    while !path(latest).unwrap_or_default().contains("/v004/") {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the index never saw v004"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+
+    let model = "ayon+entity://demo_offline/assets/characters/hero?product=modelMain&version=v001&representation=abc";
+    assert!(path(model).is_some());
+    server
+        .delete_product("demo_offline", "assets/characters/hero", "modelMain")
+        .expect("delete");
+    let start = Instant::now();
+    while path(model).is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "the index still has the deleted product"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    monitor.shutdown();
+}

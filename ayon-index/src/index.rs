@@ -34,6 +34,8 @@ pub struct PreparedProject {
     pub changed_at: SystemTime,
     /// Folders, tasks, products, versions, representations, workfiles.
     pub counts: [u64; 6],
+    /// The folder subtrees prepared; empty for the whole project.
+    pub subtrees: Vec<String>,
 }
 
 /// Builds an [`Index`]: where it lives and how it finishes paths.
@@ -245,6 +247,7 @@ impl Index {
             prepared_at: to_time(row.prepared_at_ms),
             changed_at: to_time(row.changed_at_ms),
             counts,
+            subtrees: row.subtrees,
         }))
     }
 

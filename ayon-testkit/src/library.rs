@@ -626,6 +626,12 @@ impl Project {
         self.folders.iter().find(|f| f.path == path)
     }
 
+    /// The folder at this path, to change it.
+    pub fn folder_by_path_mut(&mut self, path: &str) -> Option<&mut Folder> {
+        let path = path.trim_matches('/');
+        self.folders.iter_mut().find(|f| f.path == path)
+    }
+
     /// The folder with this id.
     pub fn folder(&self, id: &str) -> Option<&Folder> {
         self.folders.iter().find(|f| f.id == id)

@@ -102,3 +102,38 @@ pub(crate) fn publish_version(
     }
     Ok(number)
 }
+
+/// `TestServer::delete_product`: removes a product (with its versions) as the server's
+/// DELETE does, and emits `entity.product.deleted`.
+pub(crate) fn delete_product(
+    shared: &Shared,
+    project: &str,
+    folder_path: &str,
+    product: &str,
+) -> Result<(), TestkitError> {
+    let (project_name, id, folder_id) = {
+        let mut lib = shared.library.write();
+        let p = lib
+            .project_mut(project)
+            .ok_or_else(|| TestkitError::NotFound(format!("project {project}")))?;
+        let project_name = p.name.clone();
+        let folder = p
+            .folder_by_path_mut(folder_path)
+            .ok_or_else(|| TestkitError::NotFound(format!("folder {folder_path} in {project}")))?;
+        let at = folder
+            .products
+            .iter()
+            .position(|x| x.name == product)
+            .ok_or_else(|| TestkitError::NotFound(format!("product {product} in {folder_path}")))?;
+        let removed = folder.products.remove(at);
+        (project_name, removed.id, folder.id.clone())
+    };
+    shared.emit(
+        "entity.product.deleted",
+        Some(&project_name),
+        Some("admin"),
+        &format!("Product {product} deleted"),
+        json!({"entityId": id, "parentId": folder_id}),
+    );
+    Ok(())
+}

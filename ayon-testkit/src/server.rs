@@ -402,6 +402,16 @@ impl TestServer {
         )
     }
 
+    /// Deletes a product with its versions and emits `entity.product.deleted`.
+    pub fn delete_product(
+        &self,
+        project: &str,
+        folder_path: &str,
+        product: &str,
+    ) -> Result<(), TestkitError> {
+        crate::publish::delete_product(self.shared(), project, folder_path, product)
+    }
+
     /// Sends an arbitrary event to the websocket clients (recorded event shape).
     pub fn emit_event(&self, topic: &str, project: Option<&str>, summary: serde_json::Value) {
         self.shared()
