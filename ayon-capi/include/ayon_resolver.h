@@ -52,6 +52,8 @@ typedef enum ayon_result {
   AYON_ERROR_CACHE = 13,
   // `runtime`: the library's async runtime is unavailable.
   AYON_ERROR_RUNTIME = 14,
+  // `cancelled`: the caller cancelled the operation (`ayon_cancel_token_cancel`).
+  AYON_ERROR_CANCELLED = 15,
   // A required pointer argument was NULL.
   AYON_ERROR_NULL_ARGUMENT = 100,
   // The caller's buffer is too small; the needed length was written.
@@ -123,6 +125,10 @@ typedef enum ayon_connection_state {
 // reading it from many threads at once is safe.
 typedef struct ayon_batch ayon_batch;
 
+// Cancels a running `ayon_prepare_offline` from another thread. Created by
+// `ayon_cancel_token_new`, freed by `ayon_cancel_token_free`; every call is thread-safe.
+typedef struct ayon_cancel_token ayon_cancel_token;
+
 // A resolver context. Created by `ayon_context_new` / `ayon_context_connected`, freed by
 // `ayon_context_free`. Every call on a context is thread-safe (changes are atomic swaps), so
 // one context may be bound on many threads while another thread edits it.
@@ -139,6 +145,41 @@ typedef struct ayon_resolver ayon_resolver;
 
 // A state-change registration; `ayon_subscription_free` unregisters it.
 typedef struct ayon_subscription ayon_subscription;
+
+// Where a prepare is, passed to the progress callback (valid only during the call).
+typedef struct ayon_prepare_progress {
+  // `"fetching"` or `"writing"` (a static string).
+  const char *phase;
+  // Entities fetched (or written, while writing).
+  uint64_t entities;
+  // Response bytes received.
+  uint64_t bytes;
+  // Requests made.
+  uint64_t requests;
+} ayon_prepare_progress;
+
+// A progress callback: `userdata` as given, and the progress. Called on the calling thread
+// or a library thread, one call at a time, only while `ayon_prepare_offline` runs.
+typedef void (*ayon_prepare_progress_callback)(void *userdata,
+                                               const struct ayon_prepare_progress *progress);
+
+// What a finished prepare did.
+typedef struct ayon_prepare_report {
+  // Folders indexed.
+  uint64_t folders;
+  // Products indexed.
+  uint64_t products;
+  // Versions indexed.
+  uint64_t versions;
+  // Representations indexed.
+  uint64_t representations;
+  // Response bytes received.
+  uint64_t bytes;
+  // Requests made.
+  uint64_t requests;
+  // Wall time in milliseconds.
+  uint64_t elapsed_ms;
+} ayon_prepare_report;
 
 // How to build a resolver. Start from `ayon_resolver_config_default()` and set what you
 // need; strings are borrowed for the duration of `ayon_resolver_new` only. NULL strings and
@@ -311,6 +352,35 @@ void ayon_error_free(struct ayon_error *error);
 // Returns `AYON_ERROR_NULL_ARGUMENT` for NULL (nothing happens). A string must be freed once,
 // only through this function. Thread-safe for distinct strings.
 enum ayon_result ayon_string_free(char *string);
+
+// A new token, not cancelled; NULL only if memory is exhausted. Thread-safe.
+struct ayon_cancel_token *ayon_cancel_token_new(void);
+
+// Asks the prepare using this token to stop (between requests; the previous index keeps
+// answering, and the prepare returns `AYON_ERROR_CANCELLED`). Thread-safe, also from inside
+// a progress callback.
+enum ayon_result ayon_cancel_token_cancel(const struct ayon_cancel_token *token);
+
+// Frees a token; NULL is a no-op. Not while a prepare uses it.
+void ayon_cancel_token_free(struct ayon_cancel_token *token);
+
+// Prepares `project` for offline work: fetches it into the local index, so later offline
+// resolves of its URIs (`latest` and `hero` included) get the server's answer.
+// `folders`/`folder_count` limit it to folder subtrees (`assets/characters`); 0 folders is
+// the whole project. `all_versions` false keeps only what moving versions and the newest
+// exact ones need. `cancel` (NULL: none) stops it; `progress` (NULL: none) is called after
+// every request. Blocks until done; writes `*out_report` (NULL to skip) on success.
+// Thread-safe; a memory-only resolver has no index (`AYON_ERROR_CONFIG`).
+enum ayon_result ayon_prepare_offline(const struct ayon_resolver *resolver,
+                                      const char *project,
+                                      const char *const *folders,
+                                      size_t folder_count,
+                                      bool all_versions,
+                                      const struct ayon_cancel_token *cancel,
+                                      ayon_prepare_progress_callback progress,
+                                      void *userdata,
+                                      struct ayon_prepare_report *out_report,
+                                      struct ayon_error **error);
 
 // A configuration with every field at its default (`monitor` on, the rest NULL/0/false).
 // Thread-safe.

@@ -43,6 +43,8 @@ pub enum ayon_result {
     AYON_ERROR_CACHE = 13,
     /// `runtime`: the library's async runtime is unavailable.
     AYON_ERROR_RUNTIME = 14,
+    /// `cancelled`: the caller cancelled the operation (`ayon_cancel_token_cancel`).
+    AYON_ERROR_CANCELLED = 15,
     /// A required pointer argument was NULL.
     AYON_ERROR_NULL_ARGUMENT = 100,
     /// The caller's buffer is too small; the needed length was written.
@@ -76,6 +78,7 @@ impl ayon_result {
             ErrorKind::NotPinned => AYON_ERROR_NOT_PINNED,
             ErrorKind::Cache => AYON_ERROR_CACHE,
             ErrorKind::Runtime => AYON_ERROR_RUNTIME,
+            ErrorKind::Cancelled => AYON_ERROR_CANCELLED,
             _ => AYON_ERROR_RUNTIME,
         }
     }
@@ -98,6 +101,7 @@ impl ayon_result {
             AYON_ERROR_NOT_PINNED => c"not_pinned",
             AYON_ERROR_CACHE => c"cache",
             AYON_ERROR_RUNTIME => c"runtime",
+            AYON_ERROR_CANCELLED => c"cancelled",
             AYON_ERROR_NULL_ARGUMENT => c"null_argument",
             AYON_ERROR_BUFFER_TOO_SMALL => c"buffer_too_small",
             AYON_ERROR_INVALID_UTF8 => c"invalid_utf8",

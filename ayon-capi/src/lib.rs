@@ -23,6 +23,7 @@
 
 mod context;
 mod error;
+mod prepare;
 mod resolver;
 mod state;
 mod strings;
@@ -37,6 +38,11 @@ pub use context::{
 pub use error::{
     ayon_error, ayon_error_code, ayon_error_free, ayon_error_message, ayon_result,
     ayon_result_code_str, ayon_string_free,
+};
+pub use prepare::{
+    ayon_cancel_token, ayon_cancel_token_cancel, ayon_cancel_token_free, ayon_cancel_token_new,
+    ayon_prepare_offline, ayon_prepare_progress, ayon_prepare_progress_callback,
+    ayon_prepare_report,
 };
 pub use resolver::{
     ayon_asset_kind, ayon_asset_kind_of, ayon_batch, ayon_batch_free, ayon_batch_get,

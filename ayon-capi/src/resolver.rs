@@ -325,18 +325,23 @@ struct BatchItem {
     text: std::ffi::CString,
 }
 
-fn string_array<'a>(items: *const *const c_char, count: usize) -> Result<Vec<&'a str>, Failure> {
+/// Reads `count` required strings (`what[i]` in errors).
+pub(crate) fn string_array<'a>(
+    items: *const *const c_char,
+    count: usize,
+    what: &str,
+) -> Result<Vec<&'a str>, Failure> {
     if count == 0 {
         return Ok(Vec::new());
     }
     if items.is_null() {
-        return Err(Failure::null("asset_paths"));
+        return Err(Failure::null(what));
     }
     // SAFETY: non-NULL and, by contract, `count` readable pointers.
     let ptrs = unsafe { std::slice::from_raw_parts(items, count) };
     ptrs.iter()
         .enumerate()
-        .map(|(i, p)| arg_str(*p, &format!("asset_paths[{i}]")))
+        .map(|(i, p)| arg_str(*p, &format!("{what}[{i}]")))
         .collect()
 }
 
@@ -356,7 +361,7 @@ pub extern "C" fn ayon_resolve_many(
     boundary(error, || {
         let out_batch = out_ptr(out_batch, "out_batch")?;
         let r = &arg_ref(resolver, "resolver")?.inner;
-        let paths = string_array(asset_paths, count)?;
+        let paths = string_array(asset_paths, count, "asset_paths")?;
         let answers = if context.is_null() {
             r.resolve_many(&paths)
         } else {
@@ -436,7 +441,7 @@ pub extern "C" fn ayon_prewarm(
 ) -> ayon_result {
     boundary(error, || {
         let r = &arg_ref(resolver, "resolver")?.inner;
-        let uris = string_array(uris, count)?;
+        let uris = string_array(uris, count, "uris")?;
         write_out(out_resolved, r.prewarm(&uris));
         Ok(())
     })

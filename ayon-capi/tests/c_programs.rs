@@ -165,6 +165,11 @@ fn program(source: &str, under_valgrind: bool) -> Vec<String> {
             .any(|l| l.starts_with(name) && (l.contains("checks passed") || l.contains("ok"))),
         "{source} did not finish: {lines:?}"
     );
+    eprintln!(
+        "{source} (valgrind: {}): {}",
+        under_valgrind && valgrind().is_some(),
+        lines.join(" | ")
+    );
     lines
 }
 
@@ -193,4 +198,9 @@ fn eight_threads_resolve_while_another_drops_the_cache() {
 #[test]
 fn the_ar_sketch_compiles_as_cpp17_and_resolves() {
     program("ar_sketch.cpp", true);
+}
+
+#[test]
+fn prepare_offline_with_progress_and_cancel_under_valgrind() {
+    program("prepare.c", true);
 }

@@ -1,6 +1,7 @@
 /* 8 pthreads resolve (buffer and owned) through one resolver and one shared context while
  * another thread drops, clears and deletes from the cache; every answer must be right. */
 #include <pthread.h>
+#include <sched.h>
 #include "common.h"
 
 #define THREADS 8
@@ -9,7 +10,8 @@
 static ayon_resolver *resolver;
 static ayon_context *shared_ctx;
 static char expect_v1[1024], expect_v2[1024];
-static volatile int stop_churn = 0;
+static int stop_churn = 0;
+static long churns = 0;
 
 static void *resolve_loop(void *arg) {
     long t = (long)arg;
@@ -37,7 +39,8 @@ static void *resolve_loop(void *arg) {
 static void *churn(void *arg) {
     long n = 0;
     (void)arg;
-    while (!stop_churn) {
+    while (!__atomic_load_n(&stop_churn, __ATOMIC_SEQ_CST)) {
+        __atomic_store_n(&churns, n + 1, __ATOMIC_SEQ_CST);
         switch (n++ % 3) {
         case 0: ayon_context_drop_cache(shared_ctx); break;
         case 1: ayon_context_clear_cache(shared_ctx); break;
@@ -59,6 +62,9 @@ int main(void) {
     OK(ayon_resolve(resolver, NULL, HERO_V1, expect_v1, sizeof expect_v1, &len, NULL, NULL));
     OK(ayon_resolve(resolver, NULL, HERO_V2, expect_v2, sizeof expect_v2, &len, NULL, NULL));
     CHECK(pthread_create(&churner, NULL, churn, NULL) == 0);
+    while (__atomic_load_n(&churns, __ATOMIC_SEQ_CST) == 0) {
+        sched_yield();
+    }
     for (t = 0; t < THREADS; t++) {
         CHECK(pthread_create(&workers[t], NULL, resolve_loop, (void *)t) == 0);
     }
@@ -66,7 +72,7 @@ int main(void) {
         CHECK(pthread_join(workers[t], &ret) == 0);
         CHECK(ret == NULL);
     }
-    stop_churn = 1;
+    __atomic_store_n(&stop_churn, 1, __ATOMIC_SEQ_CST);
     CHECK(pthread_join(churner, &ret) == 0);
     CHECK((long)ret > 0);
     OK(ayon_resolver_stats(resolver, &stats));
