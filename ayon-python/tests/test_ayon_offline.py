@@ -4,6 +4,7 @@ import ast
 import json
 import os
 import pathlib
+import signal
 import subprocess
 import sys
 import threading
@@ -199,13 +200,14 @@ def test_state_callback_sees_stop_and_restart_and_survives_an_exception(testkit,
     try:
         sub = r.on_state_change(callback)
         assert sub.active
+        # The first transition may happen before the subscription is in place: wait on state().
         wait_until("online", 10, lambda: r.state().is_online)
-        wait_until("callback online", 10, lambda: "online" in seen)
         testkit.stop()
         wait_until("offline", 15, lambda: "offline" in seen)
         assert r.state().kind == "offline" and r.state().reason
         testkit.start()
-        wait_until("online again", 20, lambda: seen.count("online") >= 2)
+        wait_until("online again", 20, lambda: "online" in seen[seen.index("offline"):])
+        assert r.state().is_online
         assert any(isinstance(e, ValueError) for e in unraisable), unraisable
         sub.unsubscribe()
         assert not sub.active
@@ -215,17 +217,29 @@ def test_state_callback_sees_stop_and_restart_and_survives_an_exception(testkit,
         r.on_state_change(42)
 
 
+def cold_uris(tag, n):
+    return [
+        f"ayon+entity://demo_offline/assets/characters/hero?product={tag}{i}&version=v001&representation=usd"
+        for i in range(n)
+    ]
+
+
 def test_eight_threads_overlap_with_the_gil_released(slow_testkit, tmp_path):
-    uris = [
-        f"ayon+entity://demo_offline/assets/characters/hero?product=p{i}&version=v001&representation=usd"
-        for i in range(8)
-    ]
-    latency = slow_testkit.latency_ms / 1000
     # One resolver per thread: nothing shared can batch the requests together.
-    resolvers = [
-        ayon_offline.Resolver(**slow_testkit.resolver_kwargs(tmp_path / str(i)), monitor=False)
-        for i in range(8)
-    ]
+    def resolver(name):
+        return ayon_offline.Resolver(
+            **slow_testkit.resolver_kwargs(tmp_path / name), monitor=False
+        )
+
+    # Baseline: one cold resolve alone (login, site roots, resolve: all behind the latency).
+    alone = resolver("alone")
+    start = time.monotonic()
+    with pytest.raises(ayon_offline.NotFoundError):
+        alone.resolve(cold_uris("alone", 1)[0])
+    one = time.monotonic() - start
+
+    uris = cold_uris("p", 8)
+    resolvers = [resolver(str(i)) for i in range(8)]
     answers = [None] * 8
     barrier = threading.Barrier(9)
 
@@ -256,12 +270,57 @@ def test_eight_threads_overlap_with_the_gil_released(slow_testkit, tmp_path):
     done.set()
     spinner.join()
     assert answers == ["not_found"] * 8, answers
-    serial = 8 * latency
-    print(f"\n8 threads x {latency * 1000:.0f} ms latency: {elapsed * 1000:.0f} ms "
-          f"(serial would be >= {serial * 1000:.0f} ms); spinner ran {spins[0]} times")
-    # Serialised calls would need at least 8 x latency; overlapping ones about 1 x.
-    assert elapsed < serial * 0.75, elapsed
+    latency = slow_testkit.latency_ms / 1000
+    print(f"\n8 threads, {latency * 1000:.0f} ms latency: {elapsed * 1000:.0f} ms for 8 cold "
+          f"resolves; one alone {one * 1000:.0f} ms (serial: {8 * one * 1000:.0f} ms); "
+          f"a Python thread ran {spins[0]} loops meanwhile")
+    # Serialised, 8 calls take 8 x one; overlapping, about one. Half of serial is far from both.
+    assert elapsed < 4 * one, (elapsed, one)
     assert spins[0] > 1000, "a Python thread could not run while resolves waited"
+
+
+def test_a_hanging_server_does_not_hold_the_caller(testkit, tmp_path):
+    # moving_ttl=0: the cached `latest` is past its freshness at once, so it must be asked for.
+    r = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path), moving_ttl=0.0)
+    v1 = r.resolve(HERO_V1)
+    latest = r.resolve(HERO_LATEST)
+    # SIGSTOP: the kernel still accepts TCP connections, nothing ever answers.
+    os.kill(testkit.proc.pid, signal.SIGSTOP)
+    try:
+        kwargs = testkit.resolver_kwargs(tmp_path)
+        kwargs["request_timeout"] = 1.0
+        hung = ayon_offline.Resolver(**kwargs, moving_ttl=0.0)
+        start = time.monotonic()
+        assert hung.resolve(HERO_V1) == v1  # exact version: from the cache, no request
+        assert time.monotonic() - start < 0.5
+        start = time.monotonic()
+        got = hung.resolve_info(HERO_LATEST)  # moving, expired: asks, times out, falls back
+        waited = time.monotonic() - start
+        assert got.path == latest and got.source == "cache" and got.stale, got
+        assert waited < 5, waited
+        start = time.monotonic()
+        with pytest.raises(ayon_offline.AyonOfflineError) as info:
+            hung.resolve(NEVER_SEEN)
+        assert info.value.kind in ("offline", "timeout", "transport"), info.value
+        assert time.monotonic() - start < 5
+    finally:
+        os.kill(testkit.proc.pid, signal.SIGCONT)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork is POSIX-only")
+def test_a_forked_child_resolves(testkit, tmp_path):
+    r = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path))
+    v1 = r.resolve(HERO_V1)
+    pid = os.fork()
+    if pid == 0:  # the child: a DCC render fork
+        code = 1
+        try:
+            ok = r.resolve(HERO_V1) == v1 and "v002" in r.resolve(HERO_V2)
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 HOUDINI_EXPRESSION = r"""
