@@ -59,6 +59,13 @@ pub enum CacheError {
         "no cache directory: set AYON_OFFLINE_CACHE_DIR or pass one (the platform reports no home directory)"
     )]
     NoCacheDir,
+    /// The shared tier's URL (`AYON_OFFLINE_REDIS_URL`) is not a usable `redis://` or
+    /// `rediss://` URL. The URL itself is not repeated: it may hold a password.
+    #[error("the shared cache URL is not usable: {reason}")]
+    BadRedisUrl {
+        /// What the Redis client said about it.
+        reason: String,
+    },
 }
 
 impl CacheError {

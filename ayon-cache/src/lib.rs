@@ -9,7 +9,10 @@
 //! - [`SqliteCache`]: one SQLite file (WAL) in the per-user cache directory, shared safely by
 //!   several processes; invalid files are moved aside and replaced, never a panic.
 //! - [`TieredCache`]: memory over SQLite, degrading to memory-only (and saying so) when the
-//!   directory cannot be written.
+//!   directory cannot be written; with feature `redis`, optionally over a shared Redis tier.
+//! - `RedisCache` (feature `redis`): the shared tier a farm or studio puts between the local
+//!   tiers and the server, fail-open (short timeouts, a circuit breaker), with cross-process
+//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL`.
 //!
 //! Keys are namespaced ([`Namespace::for_server`]: server URL + project). Entries carry their
 //! freshness class, source and format version; the cache never evicts by age, the policy layer
@@ -21,6 +24,8 @@ mod error;
 mod key;
 mod location;
 mod memory;
+#[cfg(feature = "redis")]
+mod redis;
 mod sqlite;
 mod stats;
 mod tiered;
@@ -31,8 +36,15 @@ pub use error::CacheError;
 pub use key::{Key, Namespace};
 pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path};
 pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
+#[cfg(feature = "redis")]
+pub use redis::{REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisCache, RedisConfig};
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
-pub use stats::{CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats, TierStats};
+pub use stats::{
+    BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,
+    SharedTierStats, TierStats,
+};
+#[cfg(feature = "redis")]
+pub use tiered::EntryFilter;
 pub use tiered::{TieredCache, TieredCacheBuilder};
 
 #[cfg(test)]

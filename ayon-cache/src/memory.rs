@@ -179,6 +179,7 @@ impl CacheAdmin for MemoryCache {
             bytes: self.payload_bytes(),
             last_error: self.log.last_error(),
             degraded: false,
+            shared: None,
         }
     }
 

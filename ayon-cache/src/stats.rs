@@ -31,6 +31,37 @@ pub struct CacheStats {
     pub last_error: Option<String>,
     /// True when a persistent tier was asked for but the cache runs memory-only.
     pub degraded: bool,
+    /// The shared (Redis) tier, when the cache has one.
+    pub shared: Option<SharedTierStats>,
+}
+
+/// Whether the shared tier's circuit breaker lets calls through.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum BreakerState {
+    /// Calls go to Redis.
+    #[default]
+    Closed,
+    /// Too many consecutive failures: calls skip Redis (a miss, no wait) until the cooldown ends.
+    Open,
+    /// The cooldown is over: the next call probes Redis and closes or reopens the breaker.
+    HalfOpen,
+}
+
+/// Counters of the shared (Redis) tier: what `ayon doctor` shows about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SharedTierStats {
+    /// Lookups answered by Redis.
+    pub hits: u64,
+    /// Lookups Redis could not answer (absent, another format version, corrupt).
+    pub misses: u64,
+    /// Calls that failed or timed out (each answered as a miss or skipped write).
+    pub errors: u64,
+    /// Calls not made because the breaker was open.
+    pub skipped: u64,
+    /// The breaker now.
+    pub breaker: BreakerState,
+    /// Invalidations received from other processes and applied to the local tiers.
+    pub invalidations_received: u64,
 }
 
 /// Entries and payload bytes of one namespace (`ayon cache stats`).
@@ -80,6 +111,11 @@ pub enum DiagnosticKind {
     WriteFailed,
     /// A read from the persistent tier failed (answered as a miss).
     ReadFailed,
+    /// The shared tier's breaker opened after repeated Redis failures: Redis is skipped for a
+    /// while, lookups go to the local tiers and the server.
+    SharedTierOff,
+    /// The shared tier's breaker closed again: Redis answers.
+    SharedTierOn,
 }
 
 /// One event worth telling a user about (also logged with `tracing`).

@@ -2,6 +2,7 @@
 
 use std::collections::BTreeSet;
 use std::hash::BuildHasher;
+use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard};
 
@@ -11,6 +12,36 @@ use crate::{
     Cache, CacheAdmin, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, MemoryCache,
     Namespace, NamespaceStats, SqliteCache, SqliteCacheBuilder,
 };
+#[cfg(feature = "redis")]
+use crate::{Freshness, RedisCache, RedisConfig};
+
+/// Which entries a rule applies to, judged by key and metadata (see
+/// [`TieredCacheBuilder::share_filter`]).
+#[cfg(feature = "redis")]
+pub type EntryFilter = Arc<dyn Fn(&Key, &EntryMeta) -> bool + Send + Sync>;
+
+/// An [`EntryFilter`] that can sit in a `Debug` builder.
+#[cfg(feature = "redis")]
+#[derive(Clone)]
+struct Filter(EntryFilter);
+
+#[cfg(feature = "redis")]
+impl std::fmt::Debug for Filter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Filter(..)")
+    }
+}
+
+#[cfg(feature = "redis")]
+impl Filter {
+    fn everything() -> Filter {
+        Filter(Arc::new(|_, _| true))
+    }
+
+    fn not_immutable() -> Filter {
+        Filter(Arc::new(|_, m| m.freshness != Freshness::Immutable))
+    }
+}
 
 /// Number of key stripes serialising writes and promotions of the same key.
 const STRIPES: usize = 64;
@@ -21,6 +52,12 @@ pub struct TieredCacheBuilder {
     memory_bytes: u64,
     sqlite: SqliteCacheBuilder,
     persistent: bool,
+    #[cfg(feature = "redis")]
+    redis: Option<RedisConfig>,
+    #[cfg(feature = "redis")]
+    share: Filter,
+    #[cfg(feature = "redis")]
+    on_invalidation: Filter,
 }
 
 impl Default for TieredCacheBuilder {
@@ -29,6 +66,12 @@ impl Default for TieredCacheBuilder {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             sqlite: SqliteCache::builder(),
             persistent: true,
+            #[cfg(feature = "redis")]
+            redis: None,
+            #[cfg(feature = "redis")]
+            share: Filter::everything(),
+            #[cfg(feature = "redis")]
+            on_invalidation: Filter::not_immutable(),
         }
     }
 }
@@ -58,9 +101,42 @@ impl TieredCacheBuilder {
         self
     }
 
+    /// Adds the shared tier below the local ones: memory → SQLite → Redis. A local miss asks
+    /// Redis and a Redis hit fills the local tiers; every write also goes to Redis (immutable
+    /// entries without expiry, moving ones with their TTL, negative ones never). `None` (e.g.
+    /// from [`RedisConfig::from_env`] with the variable unset) keeps the cache local.
+    #[cfg(feature = "redis")]
+    pub fn redis(mut self, config: Option<RedisConfig>) -> Self {
+        self.redis = config;
+        self
+    }
+
+    /// The shared tier from `AYON_OFFLINE_REDIS_URL` (and `AYON_OFFLINE_REDIS_PREFIX`), if set.
+    #[cfg(feature = "redis")]
+    pub fn redis_from_env(self) -> Self {
+        self.redis(RedisConfig::from_env())
+    }
+
+    /// Which writes go to the shared tier besides the built-in rule (never negative entries):
+    /// e.g. keep per-site data such as site roots local. Default: all.
+    #[cfg(feature = "redis")]
+    pub fn share_filter(mut self, filter: EntryFilter) -> Self {
+        self.share = Filter(filter);
+        self
+    }
+
+    /// Which local entries an invalidation from another process drops, within its namespace.
+    /// Default: every entry that is not immutable (moving and negative answers).
+    #[cfg(feature = "redis")]
+    pub fn invalidation_filter(mut self, filter: EntryFilter) -> Self {
+        self.on_invalidation = Filter(filter);
+        self
+    }
+
     /// Builds the cache. Never fails: if the persistent tier cannot be opened (read-only or
     /// full disk, no cache directory, lock timeout) the cache runs memory-only, logs a `tracing`
     /// warning and says so in [`CacheAdmin::stats`] (`degraded`) and [`CacheAdmin::diagnostics`].
+    /// Likewise a shared tier whose URL is unusable is left out and reported.
     pub fn open(self) -> TieredCache {
         let log = DiagnosticsLog::default();
         let mut degraded = false;
@@ -79,14 +155,21 @@ impl TieredCacheBuilder {
         } else {
             None
         };
-        TieredCache {
+        let local = Arc::new(Local {
             memory: MemoryCache::new(self.memory_bytes),
             persistent,
-            degraded,
             stripes: (0..STRIPES).map(|_| Mutex::new(())).collect(),
             hasher: std::collections::hash_map::RandomState::new(),
             log,
             memory_counters: TierCounters::default(),
+        });
+        TieredCache {
+            #[cfg(feature = "redis")]
+            shared: self
+                .redis
+                .and_then(|config| Shared::open(config, &local, self.share, self.on_invalidation)),
+            local,
+            degraded,
         }
     }
 }
@@ -102,15 +185,96 @@ impl TieredCacheBuilder {
 ///
 /// Writes and promotions of one key are serialised by a striped lock, so a promotion of an old
 /// value can never overwrite a newer write; memory hits take no lock of ours.
+///
+/// With a shared tier (feature `redis`, `TieredCacheBuilder::redis`): a local miss asks
+/// Redis and a Redis hit fills the local tiers; writes go through to Redis (never negative
+/// entries); Redis failures are never errors here (see `RedisCache`). A background thread
+/// applies other processes' invalidations to the local tiers.
 #[derive(Debug)]
 pub struct TieredCache {
+    local: Arc<Local>,
+    degraded: bool,
+    #[cfg(feature = "redis")]
+    shared: Option<Shared>,
+}
+
+/// The local tiers, shared with the invalidation subscriber's thread.
+#[derive(Debug)]
+struct Local {
     memory: MemoryCache,
     persistent: Option<SqliteCache>,
-    degraded: bool,
     stripes: Vec<Mutex<()>>,
     hasher: std::collections::hash_map::RandomState,
     log: DiagnosticsLog,
     memory_counters: TierCounters,
+}
+
+/// The shared tier of a tiered cache and its subscriber.
+#[cfg(feature = "redis")]
+#[derive(Debug)]
+struct Shared {
+    redis: Arc<RedisCache>,
+    share: Filter,
+    subscribed: Arc<std::sync::atomic::AtomicBool>,
+    // Dropped (thread stopped) before `redis` goes; declared last for clarity only.
+    _subscription: Option<crate::redis::subscribe::Subscription>,
+}
+
+#[cfg(feature = "redis")]
+impl Shared {
+    fn open(
+        config: RedisConfig,
+        local: &Arc<Local>,
+        share: Filter,
+        on_invalidation: Filter,
+    ) -> Option<Shared> {
+        let subscribes = config.subscribes();
+        let redis = match config.open() {
+            Ok(r) => Arc::new(r),
+            Err(e) => {
+                let message = format!("shared tier left out: {e}");
+                tracing::warn!(target: "ayon_cache", "{message}");
+                local.log.set_last_error(message.clone());
+                local.log.push(DiagnosticKind::SharedTierOff, message);
+                return None;
+            }
+        };
+        let subscribed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let subscription = if subscribes {
+            let weak = Arc::downgrade(local);
+            let filter = on_invalidation.0;
+            crate::redis::subscribe::start(
+                redis.clone(),
+                Box::new(move |namespace: Option<&Namespace>| {
+                    if let Some(local) = weak.upgrade() {
+                        let _ = local.remove_where(namespace, &*filter);
+                    }
+                }),
+                subscribed.clone(),
+            )
+        } else {
+            None
+        };
+        Some(Shared {
+            redis,
+            share,
+            subscribed,
+            _subscription: subscription,
+        })
+    }
+
+    fn put_many(&self, entries: &[(Key, Entry)]) {
+        let shared: Vec<(Key, Entry)> = entries
+            .iter()
+            .filter(|(k, e)| (self.share.0)(k, e.meta()))
+            .cloned()
+            .collect();
+        if !shared.is_empty() {
+            let _ = self.redis.put_many(shared);
+        }
+        // After the answers are in Redis, so a waiting peer finds them rather than a gap.
+        self.redis.release_claims(entries.iter().map(|(k, _)| k));
+    }
 }
 
 impl TieredCache {
@@ -121,7 +285,7 @@ impl TieredCache {
 
     /// The persistent tier, if attached.
     pub fn persistent(&self) -> Option<&SqliteCache> {
-        self.persistent.as_ref()
+        self.local.persistent.as_ref()
     }
 
     /// True when a persistent tier was asked for and could not be opened.
@@ -129,9 +293,53 @@ impl TieredCache {
         self.degraded
     }
 
+    /// The shared tier, if configured.
+    #[cfg(feature = "redis")]
+    pub fn shared(&self) -> Option<&RedisCache> {
+        self.shared.as_ref().map(|s| &*s.redis)
+    }
+
+    /// Whether the invalidation subscriber is listening (it connects in the background; false
+    /// without a shared tier or while Redis is unreachable at start).
+    #[cfg(feature = "redis")]
+    pub fn is_subscribed(&self) -> bool {
+        self.shared
+            .as_ref()
+            .is_some_and(|s| s.subscribed.load(std::sync::atomic::Ordering::Acquire))
+    }
+
+    /// After an entity event for `namespace`'s project: drops this process's moving and
+    /// negative entries of it (like [`remove_where`](Cache::remove_where) with the
+    /// invalidation filter), drops the shared moving entries, and tells every subscribed
+    /// process to drop theirs. Without a shared tier, only the local part. Returns how many
+    /// local entries were dropped.
+    #[cfg(feature = "redis")]
+    pub fn invalidate(
+        &self,
+        namespace: &Namespace,
+        filter: &dyn Fn(&Key, &EntryMeta) -> bool,
+    ) -> Result<u64, CacheError> {
+        let dropped = self.local.remove_where(Some(namespace), filter)?;
+        if let Some(s) = &self.shared {
+            s.redis.publish_invalidation(namespace);
+        }
+        Ok(dropped)
+    }
+
     /// Like [`put`](Cache::put) for this process, but the persistent write is only queued
-    /// ([`SqliteCache::put_buffered`]): durable after [`flush`](Cache::flush).
+    /// ([`SqliteCache::put_buffered`]): durable after [`flush`](Cache::flush). Shared like a
+    /// `put`.
     pub fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            s.put_many(&[(key.clone(), entry.clone())]);
+        }
+        self.local.put_buffered(key, entry)
+    }
+}
+
+impl Local {
+    fn put_buffered(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
         let _guard = self.stripes[self.stripe(&key)].lock();
         let result = self.persist(|p| p.put_buffered(key.clone(), entry.clone()));
         self.memory.insert(key, entry);
@@ -165,7 +373,7 @@ impl TieredCache {
     }
 }
 
-impl Cache for TieredCache {
+impl Cache for Local {
     #[inline]
     fn get(&self, key: &Key) -> Result<Option<Entry>, CacheError> {
         if let Some(e) = self.memory.get_uncounted(key) {
@@ -254,69 +462,163 @@ impl Cache for TieredCache {
     }
 }
 
+impl Local {
+    /// Stores an answer from the shared tier unless a local write got there first; returns what
+    /// the local tiers hold now. The persistent write is buffered: the entry can be fetched again.
+    #[cfg(feature = "redis")]
+    fn fill(&self, key: &Key, entry: Entry) -> Entry {
+        let _guard = self.stripes[self.stripe(key)].lock();
+        if let Some(e) = self.memory.get_uncounted(key) {
+            return e;
+        }
+        if let Some(p) = &self.persistent {
+            if let Ok(Some(e)) = p.get_uncounted(key) {
+                self.memory.insert(key.clone(), e.clone());
+                return e;
+            }
+            if let Err(e) = p.put_buffered(key.clone(), entry.clone()) {
+                self.record_write_failure(&e);
+            }
+        }
+        self.memory.insert(key.clone(), entry.clone());
+        entry
+    }
+}
+
+/// Reads: memory, SQLite, then the shared tier (when configured; its hit fills the local
+/// tiers). Writes: SQLite, memory, then the shared tier (fail-open: a Redis failure never
+/// becomes an error here). `remove_where` is local: shared moving entries are dropped by
+/// `TieredCache::invalidate` (feature `redis`).
+impl Cache for TieredCache {
+    #[inline]
+    fn get(&self, key: &Key) -> Result<Option<Entry>, CacheError> {
+        let found = self.local.get(key)?;
+        #[cfg(feature = "redis")]
+        if found.is_none()
+            && let Some(s) = &self.shared
+        {
+            if let Ok(Some(e)) = s.redis.get(key) {
+                return Ok(Some(self.local.fill(key, e)));
+            }
+            if let Some(e) = s.redis.await_peer(key) {
+                return Ok(Some(self.local.fill(key, e)));
+            }
+        }
+        Ok(found)
+    }
+
+    fn put(&self, key: Key, entry: Entry) -> Result<(), CacheError> {
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            let result = self.local.put(key.clone(), entry.clone());
+            s.put_many(&[(key, entry)]);
+            return result;
+        }
+        self.local.put(key, entry)
+    }
+
+    fn put_many(&self, entries: Vec<(Key, Entry)>) -> Result<(), CacheError> {
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            s.put_many(&entries);
+        }
+        self.local.put_many(entries)
+    }
+
+    fn remove(&self, key: &Key) -> Result<bool, CacheError> {
+        let removed = self.local.remove(key)?;
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            let _ = s.redis.remove(key);
+        }
+        Ok(removed)
+    }
+
+    fn remove_where(
+        &self,
+        namespace: Option<&Namespace>,
+        predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
+    ) -> Result<u64, CacheError> {
+        self.local.remove_where(namespace, predicate)
+    }
+
+    fn flush(&self) -> Result<(), CacheError> {
+        self.local.flush()
+    }
+}
+
 impl CacheAdmin for TieredCache {
     fn clear(&self) -> Result<(), CacheError> {
-        let _guards = self.lock_all();
-        self.memory.clear()?;
-        self.persist(|p| p.clear())
+        let _guards = self.local.lock_all();
+        self.local.memory.clear()?;
+        self.local.persist(|p| p.clear())
     }
 
     fn len(&self) -> Result<u64, CacheError> {
-        match &self.persistent {
+        match &self.local.persistent {
             Some(p) => p.len(),
-            None => self.memory.len(),
+            None => self.local.memory.len(),
         }
     }
 
     fn size_bytes(&self) -> Result<u64, CacheError> {
-        match &self.persistent {
+        match &self.local.persistent {
             Some(p) => p.size_bytes(),
-            None => self.memory.size_bytes(),
+            None => self.local.memory.size_bytes(),
         }
     }
 
     fn namespaces(&self) -> Result<Vec<NamespaceStats>, CacheError> {
-        match &self.persistent {
+        match &self.local.persistent {
             Some(p) => p.namespaces(),
-            None => self.memory.namespaces(),
+            None => self.local.memory.namespaces(),
         }
     }
 
     fn stats(&self) -> CacheStats {
-        let (entries, bytes, persistent, persistent_error) = match &self.persistent {
+        let (entries, bytes, persistent, persistent_error) = match &self.local.persistent {
             Some(p) => {
                 let s = p.stats();
                 (s.entries, s.bytes, s.persistent, s.last_error)
             }
             None => (
-                self.memory.len().unwrap_or(0),
-                self.memory.payload_bytes(),
+                self.local.memory.len().unwrap_or(0),
+                self.local.memory.payload_bytes(),
                 None,
                 None,
             ),
         };
         CacheStats {
-            memory: Some(self.memory_counters.snapshot()),
+            memory: Some(self.local.memory_counters.snapshot()),
             persistent,
             entries,
             bytes,
-            last_error: self.log.last_error().or(persistent_error),
+            last_error: self.local.log.last_error().or(persistent_error),
             degraded: self.degraded,
+            #[cfg(feature = "redis")]
+            shared: self.shared.as_ref().map(|s| s.redis.shared_stats()),
+            #[cfg(not(feature = "redis"))]
+            shared: None,
         }
     }
 
     fn diagnostics(&self) -> Vec<Diagnostic> {
         let mut all = self
+            .local
             .persistent
             .as_ref()
             .map(|p| p.log().snapshot())
             .unwrap_or_default();
-        all.extend(self.log.snapshot());
+        all.extend(self.local.log.snapshot());
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            all.extend(s.redis.diagnostics());
+        }
         all.sort_by_key(|d| d.at);
         all
     }
 
     fn is_durable(&self) -> bool {
-        self.persistent.is_some()
+        self.local.persistent.is_some()
     }
 }

@@ -158,6 +158,16 @@ pub enum ResolveError {
         /// The input as given.
         uri: String,
     },
+    /// Offline, nothing cached for this URI, and no prepared index covers it (kind `offline`).
+    #[error("offline and `{uri}` was never resolved on this machine; {why}")]
+    NotPrepared {
+        /// The input as given.
+        uri: String,
+        /// The project the URI names.
+        project: String,
+        /// Why the local index cannot answer, and what to run.
+        why: String,
+    },
     /// The path names a root that this site does not define.
     #[error("`{uri}`: unknown root `{name}` for this site (path `{path}`)")]
     UnknownRoot {
@@ -186,7 +196,7 @@ impl ResolveError {
             ResolveError::Invalid { .. } => ErrorKind::InvalidUri,
             ResolveError::NotFound { .. } => ErrorKind::NotFound,
             ResolveError::ServerError { .. } => ErrorKind::ServerError,
-            ResolveError::Offline { .. } => ErrorKind::Offline,
+            ResolveError::Offline { .. } | ResolveError::NotPrepared { .. } => ErrorKind::Offline,
             ResolveError::UnknownRoot { .. } => ErrorKind::UnknownRoot,
             ResolveError::Request { error, .. } => error.kind(),
         }
@@ -199,6 +209,7 @@ impl ResolveError {
             | ResolveError::NotFound { uri }
             | ResolveError::ServerError { uri, .. }
             | ResolveError::Offline { uri }
+            | ResolveError::NotPrepared { uri, .. }
             | ResolveError::UnknownRoot { uri, .. }
             | ResolveError::Request { uri, .. } => uri,
         }
@@ -210,6 +221,7 @@ impl ResolveError {
             | ResolveError::NotFound { uri }
             | ResolveError::ServerError { uri, .. }
             | ResolveError::Offline { uri }
+            | ResolveError::NotPrepared { uri, .. }
             | ResolveError::UnknownRoot { uri, .. }
             | ResolveError::Request { uri, .. } => {
                 if uri != new_uri {

@@ -38,11 +38,13 @@ pub enum ErrorKind {
     Cache,
     /// `runtime`: the library's async runtime is unavailable or the task ended early.
     Runtime,
+    /// `cancelled`: the caller cancelled a long operation (prepare-for-offline).
+    Cancelled,
 }
 
 impl ErrorKind {
     /// Every kind, in declaration order (for bindings that export the codes as constants).
-    pub const ALL: [ErrorKind; 14] = [
+    pub const ALL: [ErrorKind; 15] = [
         ErrorKind::InvalidUri,
         ErrorKind::NotFound,
         ErrorKind::ServerError,
@@ -57,6 +59,7 @@ impl ErrorKind {
         ErrorKind::NotPinned,
         ErrorKind::Cache,
         ErrorKind::Runtime,
+        ErrorKind::Cancelled,
     ];
 
     /// The stable snake_case code. `invalid` (not `invalid_uri`) because the CLI has printed
@@ -77,6 +80,7 @@ impl ErrorKind {
             ErrorKind::NotPinned => "not_pinned",
             ErrorKind::Cache => "cache",
             ErrorKind::Runtime => "runtime",
+            ErrorKind::Cancelled => "cancelled",
         }
     }
 

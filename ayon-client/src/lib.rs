@@ -2,8 +2,8 @@
 //! on a dead server.
 //!
 //! - [`Client`]: the server client (`/api/info`, site roots, batch `/api/resolve`) on `reqwest`,
-//!   driven by the one library-owned tokio runtime (`ayon-runtime`); async methods and `*_blocking` twins for
-//!   synchronous hosts.
+//!   driven by the one library-owned tokio runtime of `ayon-runtime`; async methods and
+//!   `*_blocking` twins for synchronous hosts.
 //! - [`OfflineClient`]: the same with a cache and a connectivity monitor underneath, applying
 //!   the offline policy of design.md: fresh hits and offline answers from the cache at once,
 //!   misses to the server (batched, single flight, written through), stale answers when the
@@ -23,6 +23,7 @@ mod finish;
 mod flights;
 mod http;
 mod kind;
+mod local_index;
 mod offline;
 mod prepare;
 mod resolution;

@@ -18,6 +18,7 @@ use crate::config::{ClientConfig, Credentials};
 use crate::error::{ClientError, ResolveError};
 use crate::finish::Rootless;
 use crate::flights::{Flights, Joined};
+use crate::local_index::LocalIndex;
 use crate::resolution::Resolution;
 use crate::store::{
     AnswerStore, DEFAULT_MOVING_TTL, DEFAULT_NEGATIVE_TTL, INVALIDATING_TOPICS, is_invalidating,
@@ -60,9 +61,18 @@ pub struct OfflineClientBuilder {
     negative_ttl: Duration,
     force_offline: bool,
     failure_cooldown: Duration,
+    index: Option<Arc<ayon_index::Index>>,
 }
 
 impl OfflineClientBuilder {
+    /// The local index of prepared projects: offline (or with the server failing), a URI
+    /// missing from the cache is answered from it, as the server would, with
+    /// [`Source::LocalIndex`](crate::Source::LocalIndex).
+    pub fn index(mut self, index: Arc<ayon_index::Index>) -> Self {
+        self.index = Some(index);
+        self
+    }
+
     /// How long to stay cache-only after a request failed for a transport reason (default 5 s).
     pub fn failure_cooldown(mut self, cooldown: Duration) -> Self {
         self.failure_cooldown = cooldown;
@@ -106,6 +116,7 @@ impl OfflineClientBuilder {
             failure_cooldown: self.failure_cooldown,
             failed_at: Mutex::new(None),
             flights: Flights::new(),
+            local: self.index.map(LocalIndex::new),
         });
         let listener = inner
             .monitor
@@ -146,6 +157,8 @@ struct OfflineInner {
     failed_at: Mutex<Option<Instant>>,
     /// Server lookups under way, by answer key.
     flights: Flights<Key, Result<Rootless, ClientError>>,
+    /// Prepared projects, for URIs the cache cannot answer offline.
+    local: Option<LocalIndex>,
 }
 
 impl std::fmt::Debug for OfflineInner {
@@ -169,7 +182,13 @@ impl OfflineClient {
             negative_ttl: DEFAULT_NEGATIVE_TTL,
             force_offline: false,
             failure_cooldown: DEFAULT_FAILURE_COOLDOWN,
+            index: None,
         }
+    }
+
+    /// The local index of prepared projects, when one is attached.
+    pub fn index(&self) -> Option<&Arc<ayon_index::Index>> {
+        self.inner.local.as_ref().map(LocalIndex::index)
     }
 
     /// The server client underneath.
@@ -301,9 +320,34 @@ impl OfflineInner {
     ) -> Result<Resolution, ResolveError> {
         match stale.and_then(|s| self.answer_local(u, s, true)) {
             Some(a) if error.is_unavailable() => a,
-            _ => Err(ResolveError::Request {
+            _ => {
+                // The server is failing and nothing is cached: a prepared index still knows.
+                // Its "no such entity" and per-URI errors are answers too; only "not prepared"
+                // leaves the request's own error standing.
+                let indexed = match &self.local {
+                    Some(local) if error.is_unavailable() => {
+                        match local.answer(&u.canonical, &u.uri) {
+                            Err(ResolveError::NotPrepared { .. }) => None,
+                            answer => Some(answer),
+                        }
+                    }
+                    _ => None,
+                };
+                indexed.unwrap_or(Err(ResolveError::Request {
+                    uri: u.canonical.clone(),
+                    error,
+                }))
+            }
+        }
+    }
+
+    /// The answer for a URI the cache cannot give while offline: the prepared index's, or an
+    /// error saying nothing was resolved or prepared for it.
+    fn offline_miss(&self, u: &Unique) -> Result<Resolution, ResolveError> {
+        match &self.local {
+            Some(local) => local.answer(&u.canonical, &u.uri),
+            None => Err(ResolveError::Offline {
                 uri: u.canonical.clone(),
-                error,
             }),
         }
     }
@@ -323,18 +367,14 @@ impl OfflineInner {
                     self.answer_local(u, e, stale)
                 }
                 (Some(e), Mode::Online) if e.is_fresh_at(now) => self.answer_local(u, e, false),
-                (None, Mode::Offline) => Some(Err(ResolveError::Offline {
-                    uri: u.canonical.clone(),
-                })),
+                (None, Mode::Offline) => Some(self.offline_miss(u)),
                 _ => None,
             };
             match answer {
                 Some(a) => answers.push(Some(a)),
                 None if mode == Mode::Offline => {
-                    // Cached, but the roots for its path are not: nothing to answer with offline.
-                    answers.push(Some(Err(ResolveError::Offline {
-                        uri: u.canonical.clone(),
-                    })));
+                    // Cached, but the roots for its path are not: only the index can answer.
+                    answers.push(Some(self.offline_miss(u)));
                 }
                 None => {
                     answers.push(None);

@@ -182,6 +182,19 @@ pub enum PrepareError {
     },
 }
 
+impl PrepareError {
+    /// The stable kind a host branches on: the request's kind when a request failed, `decode`
+    /// for an answer the index cannot use, `cache` for the index, `cancelled`.
+    pub fn kind(&self) -> crate::ErrorKind {
+        match self {
+            PrepareError::Request { source, .. } => source.kind(),
+            PrepareError::Shape { .. } => crate::ErrorKind::Decode,
+            PrepareError::Index { .. } => crate::ErrorKind::Cache,
+            PrepareError::Cancelled { .. } => crate::ErrorKind::Cancelled,
+        }
+    }
+}
+
 /// Running totals shared by the fetches.
 #[derive(Debug, Default)]
 struct Tally {

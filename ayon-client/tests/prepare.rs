@@ -221,3 +221,155 @@ fn ayon_runtime_block<F: std::future::Future>(f: F) -> F::Output {
         .expect("runtime")
         .block_on(f)
 }
+
+/// The parity proof: prepare `demo_offline` for each recorded site, stop the server,
+/// and every URI of the recorded `resolveRoots` answers for that site comes back offline, from
+/// the index, exactly as the real server answered it.
+#[test]
+fn offline_answers_from_the_index_equal_the_recorded_server_answers() {
+    use ayon_client::{OfflineClient, ResolveError, Source};
+    use std::sync::Arc;
+
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let fixtures = [
+        ("resolve_valid_roots_site_linux.json", "offline-test-linux"),
+        (
+            "resolve_valid_roots_site_windows.json",
+            "offline-test-windows",
+        ),
+        (
+            "resolve_valid_roots_site_darwin.json",
+            "offline-test-darwin",
+        ),
+        (
+            "resolve_valid_roots_site_override.json",
+            "offline-test-override",
+        ),
+        (
+            "resolve_valid_roots_site_query_param.json",
+            "offline-test-linux",
+        ),
+    ];
+    let library = Library::demo_offline();
+    let mut clients = Vec::new();
+    for (n, (file, site)) in fixtures.iter().enumerate() {
+        let platform = library
+            .site(site)
+            .and_then(|s| s.platform.parse::<ayon_site::Platform>().ok())
+            .expect("site registered in the demo library");
+        let index = Arc::new(
+            Index::builder()
+                .cache_dir(dir.path().join(format!("index{n}")))
+                .platform(Some(platform))
+                .substitute_roots(true)
+                .open()
+                .expect("index"),
+        );
+        let c = Client::builder(server.url())
+            .session_token(server.session_token())
+            .site_id(*site)
+            .platform(platform)
+            .connect_timeout(Duration::from_millis(300))
+            .request_timeout(Duration::from_secs(2))
+            .build()
+            .expect("client");
+        c.prepare_offline_blocking(
+            &index,
+            "demo_offline",
+            &PrepareScope::Project,
+            &PrepareOptions::default(),
+            &CancelToken::new(),
+            &|_| {},
+        )
+        .expect("prepare");
+        let cache: Arc<dyn ayon_cache::Cache> = Arc::new(ayon_cache::MemoryCache::new(1 << 20));
+        clients.push((*file, OfflineClient::builder(c, cache).index(index).build()));
+    }
+    server.stop();
+
+    let mut compared = 0;
+    for (file, oc) in &clients {
+        let fixture = load_fixture(file).expect("fixture");
+        let exchange = &fixture["exchanges"][0];
+        let uris: Vec<String> = exchange["request"]["body"]["uris"]
+            .as_array()
+            .expect("uris")
+            .iter()
+            .map(|u| u.as_str().unwrap_or_default().to_owned())
+            .collect();
+        let recorded = exchange["response"]["body"].as_array().expect("answers");
+        let answers = oc.resolve_blocking(&uris);
+        for ((uri, answer), want) in uris.iter().zip(&answers).zip(recorded) {
+            let want_entities = &want["entities"];
+            match answer {
+                Ok(r) => {
+                    assert!(
+                        matches!(r.source(), Source::LocalIndex { .. }),
+                        "{file} {uri}: {:?}",
+                        r.source()
+                    );
+                    let got = serde_json::to_value(r.entities()).expect("serialises");
+                    assert_eq!(&got, want_entities, "{file} {uri}");
+                }
+                Err(ResolveError::NotFound { .. }) => {
+                    assert_eq!(want_entities, &serde_json::json!([]), "{file} {uri}");
+                    assert!(want.get("error").is_none(), "{file} {uri}: {want}");
+                }
+                Err(
+                    ResolveError::ServerError { message, .. }
+                    | ResolveError::Invalid { message, .. },
+                ) => {
+                    assert_eq!(
+                        want["error"].as_str(),
+                        Some(message.as_str()),
+                        "{file} {uri}"
+                    );
+                }
+                Err(e) => panic!("{file} {uri}: {e}"),
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared >= 50, "{compared} answers compared");
+
+    // A project the server knows but this machine never prepared: offline, naming the URI
+    // and saying nothing was prepared (a project the server does not have gets the server's
+    // own "Project X not found", as the index recorded the server's project list).
+    let (_, oc) = &clients[0];
+    let e = oc
+        .resolve_one_blocking(
+            "ayon+entity://other_project/assets/x?product=p&version=v001&representation=usd",
+        )
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "server error for `ayon+entity://other_project/assets/x?product=p&version=v001&representation=usd`: Project other_project not found"
+    );
+    let empty = Arc::new(
+        Index::builder()
+            .cache_dir(dir.path().join("empty"))
+            .open()
+            .expect("index"),
+    );
+    let c = Client::builder("http://127.0.0.1:9")
+        .session_token(server.session_token())
+        .connect_timeout(Duration::from_millis(300))
+        .build()
+        .expect("client");
+    let cache: Arc<dyn ayon_cache::Cache> = Arc::new(ayon_cache::MemoryCache::new(1 << 20));
+    let never = OfflineClient::builder(c, cache)
+        .index(empty)
+        .force_offline(true)
+        .build();
+    let uri = "ayon+entity://demo_offline/assets/characters/hero?product=usdAsset&version=hero&representation=usd";
+    let e = never.resolve_one_blocking(uri).unwrap_err();
+    assert_eq!(e.kind().as_str(), "offline", "{e}");
+    let text = e.to_string();
+    assert!(
+        text.contains(uri)
+            && text.contains("was not prepared")
+            && text.contains("ayon prepare-offline --project demo_offline"),
+        "{text}"
+    );
+}

@@ -29,8 +29,11 @@ mod stats;
 mod subscription;
 
 pub use asset_path::{AssetKind, SDF_FORMAT_ARGS, split_sdf_args};
-pub use ayon_client::ErrorKind;
+pub use ayon_client::{
+    CancelToken, ErrorKind, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
+};
 pub use ayon_connectivity::{ConnectionState, OfflineReason};
+pub use ayon_index::PreparedProject;
 pub use context::ResolverContext;
 pub use env::{
     API_KEY_ENV, EnvConfig, LEGACY_PINNING_ENABLE_ENV, LEGACY_PINNING_FILE_ENV, LOG_ENV,
@@ -45,7 +48,8 @@ pub use fs::{
 pub use mapping::{MAPPING_PAIRS_KEY, MappingError, MappingPairs};
 pub use pinned::{DEFAULT_RECHECK, PinnedFile};
 pub use resolver::{
-    DEFAULT_ANSWER_CAPACITY, DEFAULT_MOVING_TTL, PinningPolicy, Resolver, ResolverBuilder,
+    DEFAULT_ANSWER_CAPACITY, DEFAULT_MOVING_TTL, PinningPolicy, PrepareOfflineError, Resolver,
+    ResolverBuilder,
 };
 pub use source::{Resolved, Source};
 pub use stats::ResolverStats;

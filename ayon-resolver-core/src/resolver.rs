@@ -6,8 +6,12 @@ use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use ayon_cache::{Cache, CacheAdmin, MemoryCache, TieredCache, resolve_cache_dir};
-use ayon_client::{Client, Credentials, OfflineClient, Resolution};
+use ayon_client::{
+    CancelToken, Client, Credentials, OfflineClient, PrepareOptions, PrepareProgress,
+    PrepareReport, PrepareScope, Resolution,
+};
 use ayon_connectivity::{ConnectionState, Monitor, OfflineReason};
+use ayon_index::{Index, PreparedProject};
 use ayon_pinning::Roots;
 use parking_lot::Mutex;
 
@@ -271,7 +275,7 @@ impl Registry {
         cache
     }
 
-    fn invalidate_project(&self, project: &str) {
+    pub(crate) fn invalidate_project(&self, project: &str) {
         let caches: Vec<Arc<Answers>> = self
             .caches
             .lock()
@@ -307,6 +311,8 @@ struct Shared {
 #[derive(Debug)]
 struct Backend {
     client: OfflineClient,
+    /// Prepared projects (none for a memory-only resolver).
+    index: Option<Arc<Index>>,
     /// The same store as the client's, for diagnostics.
     admin: Arc<dyn CacheAdmin>,
     _listener: Option<crate::subscription::TaskGuard>,
@@ -481,6 +487,56 @@ impl Resolver {
             .monitor()
             .ok_or("no connection monitor: it needs a server URL and an API key")?;
         StateSubscription::start(monitor, callback)
+    }
+
+    /// Prepares `project` (or part of it) for offline work: fetches it from the server into
+    /// the local index, so that later offline resolves of any URI in `scope` get the server's
+    /// answer, `latest` and `hero` included. `progress` is called after every request;
+    /// `cancel` stops it between requests, leaving the previous index answering.
+    pub fn prepare_offline(
+        &self,
+        project: &str,
+        scope: &PrepareScope,
+        options: &PrepareOptions,
+        cancel: &CancelToken,
+        progress: &(dyn Fn(&PrepareProgress) + Send + Sync),
+    ) -> Result<PrepareReport, PrepareOfflineError> {
+        let config = |problem: &str| PrepareOfflineError::Config {
+            project: project.to_owned(),
+            problem: problem.to_owned(),
+        };
+        let client = self.client().map_err(config)?;
+        let index = self
+            .backend_index()
+            .ok_or_else(|| config("no local index: a memory-only resolver cannot prepare"))?;
+        let report = client
+            .client()
+            .prepare_offline_blocking(&index, project, scope, options, cancel, progress)?;
+        // Answers remembered before the prepare may be older than what it fetched.
+        self.shared.registry.invalidate_project(project);
+        Ok(report)
+    }
+
+    /// The projects prepared for offline on this machine (in this resolver's cache directory).
+    pub fn prepared_projects(&self) -> Result<Vec<PreparedProject>, PrepareOfflineError> {
+        let config = |problem: &str| PrepareOfflineError::Config {
+            project: String::new(),
+            problem: problem.to_owned(),
+        };
+        self.client().map_err(config)?;
+        match self.backend_index() {
+            Some(index) => index
+                .projects()
+                .map_err(|e| PrepareOfflineError::Index(Box::new(e))),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    fn backend_index(&self) -> Option<Arc<Index>> {
+        match self.shared.backend.get() {
+            Some(Ok(b)) => b.index.clone(),
+            _ => None,
+        }
     }
 
     /// Counters per tier since the resolver was built.
@@ -698,6 +754,9 @@ fn offline_because(problem: &str) -> ConnectionState {
     }
 }
 
+/// The client's store, the same store for diagnostics, and the index of prepared projects.
+type Stores = (Arc<dyn Cache>, Arc<dyn CacheAdmin>, Option<Arc<Index>>);
+
 fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backend, String> {
     let server = s.env.server_url.as_deref().ok_or(
         "no AYON server configured: set AYON_SERVER_URL (or pass a server URL) to resolve AYON URIs",
@@ -718,14 +777,27 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
     let client = builder
         .build()
         .map_err(|e| format!("AYON client configuration: {e}"))?;
-    let (cache, admin): (Arc<dyn Cache>, Arc<dyn CacheAdmin>) = if s.memory_only {
+    let platform = client.config().platform();
+    let (cache, admin, index): Stores = if s.memory_only {
         let m = Arc::new(MemoryCache::new(ayon_cache::DEFAULT_MEMORY_BYTES));
-        (m.clone(), m)
+        (m.clone(), m, None)
     } else {
         let dir = resolve_cache_dir(s.env.cache_dir.as_deref())
             .map_err(|e| format!("cache directory: {e}"))?;
+        let index = match Index::builder()
+            .cache_dir(&dir)
+            .platform(Some(platform))
+            .substitute_roots(true)
+            .open()
+        {
+            Ok(i) => Some(Arc::new(i)),
+            Err(e) => {
+                tracing::warn!(target: "ayon::resolver", error = %e, "local index unusable; offline answers come from the cache only");
+                None
+            }
+        };
         let t = Arc::new(TieredCache::builder().dir(dir).open());
-        (t.clone(), t)
+        (t.clone(), t, index)
     };
     let monitor = if s.monitor && s.env.api_key.is_some() && !s.force_offline {
         let mut config = ayon_client::monitor_config(client.config());
@@ -754,8 +826,12 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
     if let Some(m) = monitor {
         offline = offline.monitor(m);
     }
+    if let Some(i) = &index {
+        offline = offline.index(i.clone());
+    }
     Ok(Backend {
         client: offline.build(),
+        index,
         admin,
         _listener: listener,
     })
@@ -764,5 +840,36 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
 impl Registry {
     pub(crate) fn on_event_project(&self, project: &str) {
         self.invalidate_project(project);
+    }
+}
+
+/// Why [`Resolver::prepare_offline`] did not finish; the previous index keeps answering.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PrepareOfflineError {
+    /// The resolver cannot reach a server or has no place for an index.
+    #[error("cannot prepare {project}: {problem}")]
+    Config {
+        /// The project asked for.
+        project: String,
+        /// What is missing, and how to fix it.
+        problem: String,
+    },
+    /// The prepare itself failed (a request, the server's answer, writing, cancelled).
+    #[error(transparent)]
+    Prepare(#[from] ayon_client::PrepareError),
+    /// The index could not be read.
+    #[error("local index: {0}")]
+    Index(Box<ayon_index::IndexError>),
+}
+
+impl PrepareOfflineError {
+    /// The stable kind a host branches on.
+    pub fn kind(&self) -> ayon_client::ErrorKind {
+        match self {
+            PrepareOfflineError::Config { .. } => ayon_client::ErrorKind::Config,
+            PrepareOfflineError::Prepare(e) => e.kind(),
+            PrepareOfflineError::Index(_) => ayon_client::ErrorKind::Cache,
+        }
     }
 }

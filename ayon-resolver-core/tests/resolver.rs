@@ -433,3 +433,43 @@ fn state_callbacks_see_a_restart_and_stop_when_dropped() {
     });
     assert!(r.resolve(HERO_V1).is_ok());
 }
+
+#[test]
+fn a_prepared_project_answers_never_resolved_uris_offline_from_the_index() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let r = builder_for(&server, dir.path()).build();
+    online(&r, &server);
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let report = r
+        .prepare_offline(
+            "demo_offline",
+            &ayon_resolver_core::PrepareScope::Project,
+            &ayon_resolver_core::PrepareOptions::default(),
+            &ayon_resolver_core::CancelToken::new(),
+            &|_| {
+                calls.fetch_add(1, Ordering::Relaxed);
+            },
+        )
+        .expect("prepared");
+    assert!(report.representations > 100, "{report:?}");
+    assert!(calls.load(Ordering::Relaxed) > 0);
+    let prepared = r.prepared_projects().expect("listed");
+    assert_eq!(prepared.len(), 1);
+    assert_eq!(prepared[0].name, "demo_offline");
+    server.crash();
+    wait_until("offline", Duration::from_secs(5), || {
+        matches!(r.state(), ConnectionState::Offline { .. })
+    });
+    for uri in [HERO_LATEST, SHOT_HERO, NEVER_SEEN] {
+        let got = r.resolve(uri).unwrap_or_else(|e| panic!("{uri}: {e}"));
+        assert!(
+            matches!(got.source, Source::LocalIndex { .. }),
+            "{uri}: {:?}",
+            got.source
+        );
+        assert!(got.path.starts_with('/'), "{}", got.path);
+    }
+    assert!(r.resolve(HERO_LATEST).unwrap().path.contains("/v003/"));
+    assert!(r.stats().index_answers >= 3);
+}

@@ -6,18 +6,23 @@
 //! server was recorded to have: restarts, worker crashes, hangs, latency, error statuses and
 //! silent websockets. See `README.md` for what is served and which recorded exchanges are replayed.
 
-mod entities;
+mod auth;
 pub mod error;
 mod fixtures;
 mod graphql;
 pub mod index_snapshot;
 pub mod library;
+mod project_rest;
 mod publish;
+pub mod redis;
+mod request;
 mod resolve;
+mod respond;
 mod routes;
 mod server;
 mod state;
 mod users;
+mod validate;
 mod ws;
 
 pub use error::TestkitError;

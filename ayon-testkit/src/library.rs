@@ -37,6 +37,10 @@ use serde_json::{Map, Value};
 
 use crate::error::TestkitError;
 
+mod create;
+
+pub(crate) use create::create_in;
+
 /// The demo library, generated from the recorded fixtures by `data/gen_demo_offline.py`.
 const DEMO_OFFLINE_JSON: &str = include_str!("../data/demo_offline.json");
 
@@ -452,6 +456,12 @@ pub fn new_id() -> String {
     use rand::Rng;
     let v: u128 = rand::rng().random();
     format!("{v:032x}")
+}
+
+/// Now as the server stores entity times: `2026-11-22T22:28:59.047371+00:00`.
+pub(crate) fn iso_now() -> String {
+    let s = humantime::format_rfc3339_micros(std::time::SystemTime::now()).to_string();
+    format!("{}+00:00", s.trim_end_matches('Z'))
 }
 
 /// Where an entity sits: indexes into the nested vectors of one project.

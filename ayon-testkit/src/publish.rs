@@ -2,8 +2,8 @@
 
 use serde_json::{Value, json};
 
-use crate::entities::create_in;
 use crate::error::TestkitError;
+use crate::library::create_in;
 use crate::state::Shared;
 
 /// The template ayon-core's default publish anatomy produces, as stored on representations.

@@ -1,4 +1,9 @@
-//! `POST /api/resolve` with the real server's semantics (see real-server.md).
+//! `POST /api/resolve` as the server's `resolve_uris` (`api/resolve/__init__.py`) runs it:
+//! request checks in FastAPI's order, the batch roots, then one answer per URI, where only a
+//! `ValueError` stays inside its URI and anything else fails the whole request.
+
+mod roots;
+mod rows;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,13 +13,17 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use ayon_uri::{AyonUri, Target, UriErrorKind, VersionSelector};
+use ayon_uri::{AyonUri, Target, UriErrorKind};
 use serde_json::{Map, Value, json};
 
-use crate::entities::site_of;
-use crate::library::{Library, Project, Version};
-use crate::routes::{Invalid, authenticate, error, json_response, valid_site_id, validation_error};
+use crate::auth::authenticate;
+use crate::library::{Library, Project, Representation};
+use crate::request::client_site_id;
+use crate::respond::{exception, json_response, python_exception, validation_error};
 use crate::state::Shared;
+use crate::validate::{bool_text, bool_value, invalid, missing, not_bool, not_none, str_value};
+use roots::{BatchRoots, batch_roots};
+use rows::{Row, select};
 
 /// How paths are produced for one request.
 pub(crate) struct PathStyle {
@@ -24,305 +33,384 @@ pub(crate) struct PathStyle {
     pub windows: bool,
 }
 
+/// The validated request: `ResolveRequestModel` plus the `pathOnly` query flag.
+struct ResolveRequest {
+    resolve_roots: bool,
+    uris: Vec<String>,
+    path_only: bool,
+}
+
+/// The handler. Errors come in the server's order: the site id dependency (400), the current
+/// user (401), request validation (400, query before body), the batch roots (500/400), then
+/// per URI.
 pub(crate) async fn resolve(
     State(shared): State<Arc<Shared>>,
     Query(query): Query<Vec<(String, String)>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let user = match authenticate(&shared, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
+    let site_id = match client_site_id(&headers, &query) {
+        Ok(site) => site,
+        Err(resp) => return *resp,
     };
-    let _ = user;
-    let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let uris: Vec<String> = match body.get("uris") {
-        None => return crate::routes::missing_body_field("POST", "/api/resolve", "uris"),
-        Some(Value::Array(items)) => {
-            let mut out = Vec::with_capacity(items.len());
-            let mut bad = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) => out.push(s.clone()),
-                    Value::Number(n) => out.push(n.to_string()),
-                    _ => bad.push(Invalid {
-                        loc: vec!["body".into(), "uris".into(), i.into()],
-                        msg: "str type expected".into(),
-                        kind: "type_error.str".into(),
-                        ctx: None,
-                    }),
-                }
-            }
-            if !bad.is_empty() {
-                return validation_error("POST", "/api/resolve", bad);
-            }
-            out
-        }
-        Some(_) => {
-            return validation_error(
-                "POST",
-                "/api/resolve",
-                vec![Invalid {
-                    loc: vec!["body".into(), "uris".into()],
-                    msg: "value is not a valid list".into(),
-                    kind: "type_error.list".into(),
-                    ctx: None,
-                }],
-            );
-        }
+    if let Err(resp) = authenticate(&shared, &headers).await {
+        return resp;
+    }
+    let request = match validate(&query, &body) {
+        Ok(r) => r,
+        Err(resp) => return *resp,
     };
-    let resolve_roots = body
-        .get("resolveRoots")
-        .or_else(|| body.get("resolve_roots"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let path_only = query
-        .iter()
-        .any(|(k, v)| k == "pathOnly" && v.eq_ignore_ascii_case("true"));
     shared
         .resolved_uris
-        .fetch_add(uris.len() as u64, Ordering::SeqCst);
-    let site = site_of(&headers, &query);
+        .fetch_add(request.uris.len() as u64, Ordering::SeqCst);
     let lib = shared.library.read();
-    let mut style = PathStyle {
-        roots: None,
-        windows: false,
+    let roots = match (request.resolve_roots, &site_id) {
+        (true, Some(site)) => match batch_projects(&request.uris)
+            .and_then(|projects| batch_roots(&lib, site, &projects))
+        {
+            Ok(roots) => roots,
+            Err(resp) => return *resp,
+        },
+        _ => BatchRoots::new(),
     };
-    let mut site_platform = None;
-    if let Some(site) = &site {
-        if !valid_site_id(site) {
-            return error(400, format!("Invalid site id: {site}"));
-        }
-        match lib.site(site) {
-            Some(s) => site_platform = Some(s.platform.clone()),
-            None if resolve_roots => {
-                return error(400, "Site not found and platform not provided");
-            }
-            None => {
-                return json_response(
-                    400,
-                    json!({"code": 400, "detail": "Site not found", "status_code": 404}),
-                );
-            }
-        }
-        style.windows = site_platform.as_deref() == Some("windows");
-        if resolve_roots {
-            // The real server parses the whole batch first (any bad item fails it), then reads
-            // the roots of every project named (an unknown project fails it too).
-            // The version name is checked later, per URI: a bad one does not fail the batch
-            // (recorded: "banana" before "http://" in the batch, the 500 names the scheme).
-            let mut projects = Vec::with_capacity(uris.len());
-            for uri in &uris {
-                match AyonUri::parse(uri) {
-                    Ok(u) => projects.push(u.project().to_owned()),
-                    Err(e) if e.kind() == UriErrorKind::BadVersion => {
-                        projects.push(raw_project(uri).to_owned());
-                    }
-                    Err(e) => {
-                        let detail = format!("ValueError: {}", e.server_message());
-                        let detail = detail.trim_end();
-                        return json_response(
-                            500,
-                            json!({"status": 500, "detail": detail, "traceback": format!("{detail}\n\napi/resolve/__init__.py:387\nprojects = [parse_uri(uri).project_name for uri in request.uris]")}),
-                        );
-                    }
+    let mut answers = Vec::with_capacity(request.uris.len());
+    let mut current: Option<(String, &Project)> = None;
+    for uri in &request.uris {
+        let parsed = parse(uri);
+        let answer = match &parsed {
+            Parsed::Invalid(message) => failed(uri, message),
+            Parsed::Valid(u) | Parsed::BadVersion(u, _) => {
+                // `normalize_project_name` runs only when the name differs from the previous
+                // URI's as written; an unknown project leaves the previous one current.
+                let project = match &current {
+                    Some((written, project)) if written == u.project() => *project,
+                    _ => match canonical_project(&lib, u.project()) {
+                        Some(project) => {
+                            current = Some((u.project().to_owned(), project));
+                            project
+                        }
+                        None => {
+                            answers
+                                .push(failed(uri, &format!("Project {} not found", u.project())));
+                            continue;
+                        }
+                    },
+                };
+                let bad_version = match &parsed {
+                    Parsed::BadVersion(_, message) => Some(message.as_str()),
+                    _ => None,
+                };
+                let ctx = UriContext {
+                    lib: &lib,
+                    project,
+                    roots: roots.get(&project.name),
+                    site_id: site_id.as_deref(),
+                    path_only: request.path_only,
+                };
+                match resolve_entities(&ctx, u, bad_version) {
+                    Ok(Ok(entities)) => json!({"uri": uri, "entities": entities}),
+                    Ok(Err(message)) => failed(uri, &message),
+                    Err(resp) => return *resp,
                 }
             }
-            if let Some(missing) = projects.iter().find(|p| lib.project(p).is_none()) {
-                let detail = format!(
-                    "asyncpg.exceptions.UndefinedTableError: relation \"project_{}.custom_roots\" does not exist",
-                    missing.to_lowercase()
-                );
-                return json_response(
-                    500,
-                    json!({"status": 500, "detail": detail, "traceback": format!("{detail}\n\napi/resolve/__init__.py:388\nroots = await get_roots_for_projects(user.name, site_id, projects)")}),
-                );
+        };
+        answers.push(answer);
+    }
+    json_response(200, Value::Array(answers))
+}
+
+/// A URI's answer with an error (`entities: []`).
+fn failed(uri: &str, message: &str) -> Value {
+    json!({"uri": uri, "entities": [], "error": message})
+}
+
+/// `ResolveRequestModel` and `pathOnly` checked as FastAPI and pydantic v1 check them.
+fn validate(query: &[(String, String)], body: &[u8]) -> Result<ResolveRequest, Box<Response>> {
+    let mut errors = Vec::new();
+    let mut path_only = false;
+    if let Some((_, v)) = query.iter().rev().find(|(k, _)| k == "pathOnly") {
+        match bool_text(v) {
+            Some(b) => path_only = b,
+            None => errors.push(not_bool(vec!["query".into(), "pathOnly".into()])),
+        }
+    }
+    // An empty body or `null` is a missing body. (A body that is not JSON at all gets the
+    // same answer here; the server answers `json_invalid` with Python's decoder message.)
+    let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let mut resolve_roots = false;
+    let mut uris = Vec::new();
+    // Pydantic reads a body that is not an object through `from_orm` (the model has
+    // `orm_mode`), as attributes: a list or a string has none, so every field is absent.
+    let no_fields = Map::new();
+    let fields = match &body {
+        Value::Null => None,
+        Value::Object(o) => Some(o),
+        _ => Some(&no_fields),
+    };
+    match fields {
+        None => errors.push(missing(vec!["body".into()])),
+        Some(o) => {
+            // The alias first, the field name only when the alias is absent.
+            let roots_loc = || vec!["body".into(), "resolveRoots".into()];
+            match o.get("resolveRoots").or_else(|| o.get("resolve_roots")) {
+                None => {}
+                Some(Value::Null) => errors.push(not_none(roots_loc())),
+                Some(v) => match bool_value(v) {
+                    Some(b) => resolve_roots = b,
+                    None => errors.push(not_bool(roots_loc())),
+                },
+            }
+            let uris_loc = || vec![Value::from("body"), Value::from("uris")];
+            match o.get("uris") {
+                None => errors.push(missing(uris_loc())),
+                Some(Value::Null) => errors.push(not_none(uris_loc())),
+                Some(Value::Array(items)) => {
+                    for (i, item) in items.iter().enumerate() {
+                        let mut loc = uris_loc();
+                        loc.push(i.into());
+                        match (item, str_value(item)) {
+                            (_, Some(s)) => uris.push(s),
+                            (Value::Null, None) => errors.push(not_none(loc)),
+                            (_, None) => {
+                                errors.push(invalid(loc, "str type expected", "type_error.str"))
+                            }
+                        }
+                    }
+                }
+                Some(_) => errors.push(invalid(
+                    uris_loc(),
+                    "value is not a valid list",
+                    "type_error.list",
+                )),
             }
         }
     }
-    let out: Vec<Value> = uris
-        .iter()
-        .map(|uri| {
-            resolve_one(
-                &lib,
-                uri,
-                resolve_roots,
-                site.as_deref(),
-                site_platform.as_deref(),
-                &mut style,
-                path_only,
-            )
-        })
-        .collect();
-    json_response(200, Value::Array(out))
+    if !errors.is_empty() {
+        return Err(Box::new(validation_error("POST", "/api/resolve", errors)));
+    }
+    Ok(ResolveRequest {
+        resolve_roots,
+        uris,
+        path_only,
+    })
 }
 
-/// The authority of a URI that parsed up to its version: the project as written.
-fn raw_project(uri: &str) -> &str {
-    let rest = uri.split_once("://").map_or(uri, |(_, r)| r);
-    let end = rest.find(['/', '?']).unwrap_or(rest.len());
-    &rest[..end]
+/// What `parse_uri` makes of a URI.
+enum Parsed {
+    /// It parses.
+    Valid(AyonUri),
+    /// It parses, but its version is neither a keyword nor a number: `parse_uri` accepts it
+    /// and `get_version_conditions` raises later, per URI, after the project lookup. The URI
+    /// is held with `version=*` in its place.
+    BadVersion(AyonUri, String),
+    /// `parse_uri` raises this message.
+    Invalid(String),
 }
 
-fn resolve_one(
-    lib: &Library,
-    uri: &str,
-    resolve_roots: bool,
-    site: Option<&str>,
-    platform: Option<&str>,
-    style: &mut PathStyle,
-    path_only: bool,
-) -> Value {
-    let mut item = Map::new();
-    item.insert("uri".into(), uri.into());
-    let entities = match AyonUri::parse(uri) {
-        Err(e) => {
-            item.insert("entities".into(), json!([]));
-            item.insert("error".into(), e.server_message().into());
-            return item.into();
-        }
-        Ok(parsed) => match lib.project(parsed.project()) {
-            None => {
-                item.insert("entities".into(), json!([]));
-                item.insert(
-                    "error".into(),
-                    format!("Project {} not found", parsed.project()).into(),
-                );
-                return item.into();
+fn parse(uri: &str) -> Parsed {
+    match AyonUri::parse(uri) {
+        Ok(u) => Parsed::Valid(u),
+        // "Invalid name: ..." for a version is `parse_uri`'s own check; only "Invalid version
+        // name" comes from `get_version_conditions`.
+        Err(e)
+            if e.kind() == UriErrorKind::BadVersion
+                && e.server_message().starts_with("Invalid version name: ") =>
+        {
+            let start = e.offset();
+            let end = start + e.text().len();
+            let wildcard = match uri.get(start..end) {
+                Some(text) if text == e.text() => {
+                    AyonUri::parse(&format!("{}*{}", &uri[..start], &uri[end..])).ok()
+                }
+                _ => None,
+            };
+            match wildcard {
+                Some(u) => Parsed::BadVersion(u, e.server_message()),
+                None => Parsed::Invalid(e.server_message()),
             }
-            Some(project) => {
-                style.roots = match (resolve_roots, platform) {
-                    (true, Some(pf)) => Some(project.roots_for(pf, site)),
-                    _ => None,
-                };
-                find(project, &parsed, style)
+        }
+        Err(e) => Parsed::Invalid(e.server_message()),
+    }
+}
+
+/// `[parse_uri(uri).project_name for uri in request.uris]`: the first URI `parse_uri` refuses
+/// fails the whole request with its `ValueError` (500).
+fn batch_projects(uris: &[String]) -> Result<Vec<String>, Box<Response>> {
+    uris.iter()
+        .map(|uri| match parse(uri) {
+            Parsed::Valid(u) | Parsed::BadVersion(u, _) => Ok(u.project().to_owned()),
+            Parsed::Invalid(message) => Err(Box::new(exception(
+                &python_exception("ValueError", &message),
+                "api/resolve/__init__.py:387\nprojects = [parse_uri(uri).project_name for uri in request.uris]",
+            ))),
+        })
+        .collect()
+}
+
+/// `normalize_project_name`: the project whose name equals this one case-insensitively, the
+/// first in name order (the server's project list is sorted by name), skeleton projects
+/// (`data.isSkeleton`) left out.
+fn canonical_project<'a>(lib: &'a Library, name: &str) -> Option<&'a Project> {
+    lib.projects
+        .iter()
+        .filter(|p| p.name.to_lowercase() == name.to_lowercase() && !is_skeleton(p))
+        .min_by(|a, b| a.name.cmp(&b.name))
+}
+
+/// `data->>'isSkeleton' == 'true'`.
+fn is_skeleton(project: &Project) -> bool {
+    match project.extra.get("data").and_then(|d| d.get("isSkeleton")) {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s == "true",
+        _ => false,
+    }
+}
+
+/// What one URI is resolved against.
+struct UriContext<'a> {
+    lib: &'a Library,
+    project: &'a Project,
+    /// This project's entry of the batch roots (`roots.get(project_name, {})`).
+    roots: Option<&'a BTreeMap<String, String>>,
+    site_id: Option<&'a str>,
+    path_only: bool,
+}
+
+/// `resolve_entities`: `Ok(Ok(entities))`, `Ok(Err(message))` for the `ValueError` that stays
+/// inside this URI, `Err(response)` for what fails the whole request.
+fn resolve_entities(
+    ctx: &UriContext<'_>,
+    uri: &AyonUri,
+    bad_version: Option<&str>,
+) -> Result<Result<Vec<Value>, String>, Box<Response>> {
+    // Neither a path nor a known key: nothing, before anything is looked up.
+    let Some(target) = uri.target() else {
+        return Ok(Ok(Vec::new()));
+    };
+    let platform = match ctx.site_id {
+        None => None,
+        Some(site) => match ctx.lib.site(site) {
+            Some(s) => Some(s.platform.as_str()),
+            None => {
+                return Err(Box::new(json_response(
+                    400,
+                    json!({"code": 400, "detail": "Site not found", "status_code": 404}),
+                )));
             }
         },
     };
-    let entities: Vec<Value> = if path_only {
-        entities
-            .into_iter()
-            .map(|e| match e.get("filePath") {
-                Some(p) if e.get("target") == Some(&Value::from("representation")) => {
-                    json!({"filePath": p})
-                }
-                _ => json!({}),
-            })
-            .collect()
-    } else {
-        entities
-    };
-    item.insert("entities".into(), Value::Array(entities));
-    item.into()
-}
-
-/// Versions a selector picks, in the server's order (positive ascending, then hero).
-fn select_versions<'a>(
-    project: &Project,
-    versions: &'a [Version],
-    selector: Option<VersionSelector>,
-) -> Vec<&'a Version> {
-    let mut sorted: Vec<&Version> = versions.iter().collect();
-    sorted.sort_by_key(|v| (v.version < 0, v.version.unsigned_abs()));
-    match selector {
-        None | Some(VersionSelector::Any) => sorted,
-        Some(VersionSelector::Exact(n)) => sorted
-            .into_iter()
-            .filter(|v| i64::from(v.version) == i64::from(n))
-            .collect(),
-        Some(VersionSelector::Hero) => sorted.into_iter().filter(|v| v.version < 0).collect(),
-        Some(VersionSelector::Latest) => sorted
-            .into_iter()
-            .filter(|v| v.version > 0 && v.active)
-            .max_by_key(|v| v.version)
-            .into_iter()
-            .collect(),
-        Some(VersionSelector::LatestDone) => sorted
-            .into_iter()
-            .filter(|v| v.version > 0 && v.active && project.status_is_done(&v.status))
-            .max_by_key(|v| v.version)
-            .into_iter()
-            .collect(),
+    if let Some(message) = bad_version {
+        return Ok(Err(message.to_owned()));
     }
-}
-
-fn name_matches(pattern: &str, name: &str) -> bool {
-    pattern == "*" || pattern == name
-}
-
-fn find(project: &Project, uri: &AyonUri, style: &PathStyle) -> Vec<Value> {
-    let Some(target) = uri.target() else {
-        return Vec::new();
+    let style = PathStyle {
+        // `context["root"] = roots or {}`: always a mapping, empty without roots.
+        roots: Some(ctx.roots.cloned().unwrap_or_default()),
+        windows: platform == Some("windows"),
     };
-    let Some(folder) = project.folder_by_path(uri.folder_path()) else {
-        return Vec::new();
-    };
-    let pname = uri.project();
-    let base = |target: &str| {
-        let mut m = Map::new();
-        m.insert("projectName".into(), pname.into());
-        m.insert("folderId".into(), folder.id.clone().into());
-        m.insert("target".into(), target.into());
-        m
-    };
-    let finish = |mut m: Map<String, Value>| -> Value {
-        // Key order as the server writes it; `target` last.
-        if let Some(t) = m.remove("target") {
-            m.insert("target".into(), t);
-        }
-        Value::Object(m)
-    };
-    match target {
-        Target::Folder => vec![finish(base("folder"))],
-        Target::Task => folder
-            .tasks
-            .iter()
-            .filter(|t| uri.task().is_some_and(|n| name_matches(n, &t.name)))
-            .map(|t| {
-                let mut m = base("task");
-                m.insert("taskId".into(), t.id.clone().into());
-                finish(m)
-            })
-            .collect(),
-        Target::Workfile => Vec::new(),
-        Target::Product | Target::Version | Target::Representation => {
-            let mut out = Vec::new();
-            for product in folder
-                .products
-                .iter()
-                .filter(|p| uri.product().is_some_and(|n| name_matches(n, &p.name)))
-            {
-                if target == Target::Product {
-                    let mut m = base("product");
-                    m.insert("productId".into(), product.id.clone().into());
-                    out.push(finish(m));
-                    continue;
-                }
-                for version in select_versions(project, &product.versions, uri.version()) {
-                    if target == Target::Version {
-                        let mut m = base("version");
-                        m.insert("productId".into(), product.id.clone().into());
-                        m.insert("versionId".into(), version.id.clone().into());
-                        out.push(finish(m));
-                        continue;
-                    }
-                    for rep in version.representations.iter().filter(|r| {
-                        uri.representation()
-                            .is_some_and(|n| name_matches(n, &r.name))
-                    }) {
-                        let mut m = base("representation");
-                        m.insert("productId".into(), product.id.clone().into());
-                        m.insert("versionId".into(), version.id.clone().into());
-                        m.insert("representationId".into(), rep.id.clone().into());
-                        if let Some(path) = file_path(rep.template(), rep.context(), style) {
-                            m.insert("filePath".into(), path.into());
-                        }
-                        out.push(finish(m));
-                    }
-                }
+    let mut entities = Vec::new();
+    for row in select(ctx.project, uri, target) {
+        let path = match row.representation {
+            Some(rep) => representation_path(rep, &style)?,
+            None => None,
+        };
+        entities.push(if ctx.path_only {
+            match path {
+                Some(p) => json!({"filePath": p}),
+                None => json!({}),
             }
-            out
+        } else {
+            entity(uri.project(), &row, path, target)
+        });
+    }
+    Ok(Ok(entities))
+}
+
+/// `ResolvedEntityModel` without its `None` fields, in its field order.
+fn entity(project_name: &str, row: &Row<'_>, path: Option<String>, target: Target) -> Value {
+    let mut m = Map::new();
+    m.insert("projectName".into(), project_name.into());
+    let ids = [
+        ("folderId", row.folder.map(|f| &f.id)),
+        ("productId", row.product.map(|p| &p.id)),
+        ("taskId", row.task.map(|t| &t.id)),
+        ("versionId", row.version.map(|v| &v.id)),
+        ("representationId", row.representation.map(|r| &r.id)),
+    ];
+    for (key, id) in ids {
+        if let Some(id) = id {
+            m.insert(key.into(), id.clone().into());
         }
+    }
+    if let Some(p) = path {
+        m.insert("filePath".into(), p.into());
+    }
+    m.insert("target".into(), target.as_str().into());
+    Value::Object(m)
+}
+
+/// The path of a representation row: none without a (truthy) `attrib.template`; a context
+/// that is not a mapping fails the whole request (`context["root"] = ...` raises TypeError).
+fn representation_path(
+    rep: &Representation,
+    style: &PathStyle,
+) -> Result<Option<String>, Box<Response>> {
+    let Some(template) = template_text(rep.attrib.get("template")) else {
+        return Ok(None);
+    };
+    let context = rep.data.get("context");
+    let refusal = match context {
+        Some(Value::Object(_)) => None,
+        None | Some(Value::Null) => Some("'NoneType' object does not support item assignment"),
+        Some(Value::String(_)) => Some("'str' object does not support item assignment"),
+        Some(Value::Array(_)) => Some("list indices must be integers or slices, not str"),
+        Some(Value::Bool(_)) => Some("'bool' object does not support item assignment"),
+        Some(Value::Number(n)) if n.is_f64() => {
+            Some("'float' object does not support item assignment")
+        }
+        Some(Value::Number(_)) => Some("'int' object does not support item assignment"),
+    };
+    if let Some(message) = refusal {
+        return Err(Box::new(exception(
+            &python_exception("TypeError", message),
+            "api/resolve/__init__.py:416\nentities = await resolve_entities(\n\napi/resolve/__init__.py:298\nfile_path = get_representation_path(\n\napi/resolve/__init__.py:125\ncontext[\"root\"] = roots or {}",
+        )));
+    }
+    Ok(file_path(
+        Some(&template),
+        context.and_then(Value::as_object),
+        style,
+    ))
+}
+
+/// `r.attrib->>'template'` when it is truthy: the string, or the JSON text of another value
+/// as Postgres writes it; `None` for a missing, null or empty template.
+fn template_text(value: Option<&Value>) -> Option<String> {
+    let text = match value? {
+        Value::Null => return None,
+        Value::String(s) => s.clone(),
+        other => jsonb_text(other),
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// How Postgres prints a `jsonb` value: `", "` and `": "` separators, object keys shortest
+/// first then bytewise.
+fn jsonb_text(v: &Value) -> String {
+    match v {
+        Value::Array(items) => format!(
+            "[{}]",
+            items.iter().map(jsonb_text).collect::<Vec<_>>().join(", ")
+        ),
+        Value::Object(o) => {
+            let mut keys: Vec<&String> = o.keys().collect();
+            keys.sort_by(|a, b| a.len().cmp(&b.len()).then_with(|| a.cmp(b)));
+            let entries: Vec<String> = keys
+                .into_iter()
+                .map(|k| format!("{}: {}", Value::from(k.as_str()), jsonb_text(&o[k])))
+                .collect();
+            format!("{{{}}}", entries.join(", "))
+        }
+        other => other.to_string(),
     }
 }
 

@@ -1,10 +1,10 @@
-//! The router, the per-request fault middleware, auth, and the small REST endpoints.
+//! The router, the per-request fault middleware, and the small REST endpoints (info, login,
+//! logout, me, attributes, GraphQL).
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
@@ -12,8 +12,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use crate::library::Site;
-use crate::state::{Shared, User};
+use crate::auth::{Credential, authenticate};
+use crate::library::{Site, new_id};
+use crate::project_rest;
+use crate::request::{header, valid_site_id};
+use crate::respond::{error, json_response, missing_body_field, unknown_endpoint};
+use crate::state::Shared;
+use crate::users;
 
 /// Version string the real server reported.
 pub(crate) const SERVER_VERSION: &str = "1.16.0+DEVELOP";
@@ -32,56 +37,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/api/attributes", get(attributes))
         .route(
             "/api/users/{name}",
-            axum::routing::put(crate::users::put_user).patch(crate::users::patch_user),
+            axum::routing::put(users::put_user).patch(users::patch_user),
         )
         .route(
             "/api/users/{name}/apikeys",
-            get(crate::users::list_keys).post(crate::users::add_key),
+            get(users::list_keys).post(users::add_key),
         )
         .route("/api/resolve", post(crate::resolve::resolve))
-        .route(
-            "/api/projects",
-            get(crate::entities::list_projects).post(crate::entities::create_project),
-        )
-        .route(
-            "/api/projects/{project}",
-            get(crate::entities::project_detail),
-        )
-        .route(
-            "/api/projects/{project}/anatomy",
-            get(crate::entities::project_anatomy),
-        )
-        .route(
-            "/api/projects/{project}/siteRoots",
-            get(crate::entities::site_roots),
-        )
-        .route(
-            "/api/projects/{project}/roots",
-            get(crate::entities::get_roots),
-        )
-        .route(
-            "/api/projects/{project}/roots/{site}",
-            get(crate::entities::get_site_overrides).put(crate::entities::put_roots),
-        )
-        .route(
-            "/api/projects/{project}/folders",
-            get(crate::entities::list_folders).post(crate::entities::create_entity_folders),
-        )
-        .route(
-            "/api/projects/{project}/hierarchy",
-            get(crate::entities::hierarchy),
-        )
-        .route(
-            "/api/projects/{project}/{kind}/{id}",
-            get(crate::entities::get_entity),
-        )
-        .route(
-            "/api/projects/{project}/{kind}",
-            get(not_found).post(crate::entities::create_entity),
-        )
+        .merge(project_rest::routes())
         .route("/graphql", post(graphql))
         .route("/ws", get(crate::ws::ws_handler))
-        .fallback(not_found)
+        .fallback(unknown_endpoint)
         .layer(middleware::from_fn_with_state(shared.clone(), faults))
         .with_state(shared)
 }
@@ -121,10 +87,15 @@ async fn faults(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> 
 fn with_headers(mut resp: Response) -> Response {
     let h = resp.headers_mut();
     h.insert("server", HeaderValue::from_static("uvicorn"));
-    if let Ok(v) = HeaderValue::from_str(&crate::server::request_id()) {
+    if let Ok(v) = HeaderValue::from_str(&request_id()) {
         h.insert("x-request-id", v);
     }
     resp
+}
+
+/// An id-like random string for `x-request-id`.
+fn request_id() -> String {
+    new_id()[..16].to_owned()
 }
 
 fn injected_failure(status: u16, method: &Method, path: &str) -> Response {
@@ -144,185 +115,12 @@ fn injected_failure(status: u16, method: &Method, path: &str) -> Response {
     (code, axum::Json(body)).into_response()
 }
 
-/// A JSON response with a status.
-pub(crate) fn json_response(status: u16, body: Value) -> Response {
-    let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, axum::Json(body)).into_response()
-}
-
-/// The handled-error shape `{"code": N, "detail": "..."}`.
-pub(crate) fn error(status: u16, detail: impl Into<String>) -> Response {
-    json_response(status, json!({"code": status, "detail": detail.into()}))
-}
-
-/// One pydantic-v1 validation error.
-pub(crate) struct Invalid {
-    pub loc: Vec<Value>,
-    pub msg: String,
-    pub kind: String,
-    pub ctx: Option<Value>,
-}
-
-/// The request-validation shape (400, not 422).
-pub(crate) fn validation_error(method: &str, path: &str, errors: Vec<Invalid>) -> Response {
-    let traceback = errors
-        .iter()
-        .map(|e| {
-            let field = e.loc.last().and_then(Value::as_str).unwrap_or_default();
-            format!("{field}: {}", e.msg)
-        })
-        .collect::<Vec<_>>()
-        .join("\n");
-    let errs: Vec<Value> = errors
-        .into_iter()
-        .map(|e| {
-            let mut v = json!({"loc": e.loc, "msg": e.msg, "type": e.kind});
-            if let Some(ctx) = e.ctx {
-                v["ctx"] = ctx;
-            }
-            v
-        })
-        .collect();
-    json_response(
-        400,
-        json!({
-            "code": 400,
-            "detail": format!("Request validation error in [{method}] {path}"),
-            "path": path,
-            "traceback": traceback,
-            "errors": errs,
-        }),
-    )
-}
-
-/// A "field required" validation error for a JSON body field.
-pub(crate) fn missing_body_field(method: &str, path: &str, field: &str) -> Response {
-    validation_error(
-        method,
-        path,
-        vec![Invalid {
-            loc: vec!["body".into(), field.into()],
-            msg: "field required".into(),
-            kind: "value_error.missing".into(),
-            ctx: None,
-        }],
-    )
-}
-
-/// The unknown-route shape.
-async fn not_found(req: Request) -> Response {
-    let path = req.uri().path().to_owned();
-    json_response(
-        404,
-        json!({"code": 404, "detail": format!("API endpoint {path} not found"), "path": path}),
-    )
-}
-
 async fn index() -> Response {
     (
         [("content-type", "text/html; charset=utf-8")],
         "<!DOCTYPE html><html><head><title>AYON</title></head><body>ayon-testkit</body></html>",
     )
         .into_response()
-}
-
-enum Credential {
-    Missing,
-    Bearer(String),
-    ApiKey(String),
-}
-
-fn credential(headers: &HeaderMap) -> Credential {
-    if let Some(v) = headers.get("authorization").and_then(|v| v.to_str().ok()) {
-        let v = v.trim();
-        if let Some((scheme, rest)) = v.split_once(' ') {
-            let rest = rest.trim().to_owned();
-            if scheme.eq_ignore_ascii_case("bearer") {
-                return Credential::Bearer(rest);
-            }
-            if scheme.eq_ignore_ascii_case("apikey") {
-                return Credential::ApiKey(rest);
-            }
-        }
-    }
-    if let Some(v) = headers.get("x-api-key").and_then(|v| v.to_str().ok()) {
-        return Credential::ApiKey(v.trim().to_owned());
-    }
-    if let Some(cookies) = headers.get("cookie").and_then(|v| v.to_str().ok()) {
-        for c in cookies.split(';') {
-            if let Some(t) = c.trim().strip_prefix("accessToken=") {
-                return Credential::Bearer(t.to_owned());
-            }
-        }
-    }
-    Credential::Missing
-}
-
-/// The user behind a request's credentials, or the recorded 401.
-pub(crate) async fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<User, Response> {
-    match credential(headers) {
-        Credential::Missing => Err(error(401, "Access token is missing")),
-        // A bearer value that is not a 64-hex token counts as no token at all (recorded with
-        // an API key sent as `Bearer`).
-        Credential::Bearer(token) if !is_session_token(&token) => {
-            Err(error(401, "Access token is missing"))
-        }
-        Credential::Bearer(token) => {
-            let auth = shared.auth.lock();
-            if let Some(name) = auth.sessions.get(&token) {
-                return auth
-                    .users
-                    .get(name)
-                    .cloned()
-                    .ok_or_else(|| error(401, "Invalid session"));
-            }
-            if auth.logged_out.contains(&token) {
-                Err(error(401, "User logged out"))
-            } else {
-                Err(error(401, "Invalid session"))
-            }
-        }
-        Credential::ApiKey(key) => {
-            let known = {
-                let mut auth = shared.auth.lock();
-                match auth.api_keys.get(&key).cloned() {
-                    Some(name) => {
-                        auth.api_key_sessions.insert(key.clone());
-                        auth.users.get(&name).cloned()
-                    }
-                    None if auth.invalid_keys.contains(&key) => {
-                        return Err(error(401, "Invalid session"));
-                    }
-                    None => None,
-                }
-            };
-            match known {
-                Some(user) => Ok(user),
-                None => {
-                    // The real server sleeps before refusing an unknown key.
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    shared.auth.lock().invalid_keys.insert(key);
-                    Err(error(401, "Invalid API key"))
-                }
-            }
-        }
-    }
-}
-
-fn is_session_token(t: &str) -> bool {
-    t.len() == 64 && t.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
-
-/// Site ids the server accepts: `^[a-z0-9-]+$`.
-pub(crate) fn valid_site_id(id: &str) -> bool {
-    !id.is_empty()
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 async fn info(
@@ -332,7 +130,7 @@ async fn info(
 ) -> Response {
     let uptime = (shared.started.elapsed().as_secs_f64() * 10.0).round() / 10.0;
     let full = query.iter().any(|(k, v)| k == "full" && v == "true");
-    let has_cred = !matches!(credential(&headers), Credential::Missing);
+    let has_cred = !matches!(Credential::of(&headers), Credential::Missing);
     let user = if has_cred {
         authenticate(&shared, &headers).await.ok()
     } else {
@@ -445,7 +243,7 @@ async fn logout(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Respon
     if let Err(resp) = authenticate(&shared, &headers).await {
         return resp;
     }
-    if let Credential::Bearer(token) = credential(&headers) {
+    if let Credential::Bearer(token) = Credential::of(&headers) {
         let mut auth = shared.auth.lock();
         auth.sessions.remove(&token);
         auth.logged_out.insert(token);
@@ -479,11 +277,4 @@ async fn graphql(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
     };
     let (status, value) = crate::graphql::execute(shared.library.clone(), body).await;
     json_response(status, value)
-}
-
-/// An empty 204 answer.
-pub(crate) fn no_content() -> Response {
-    let mut r = Response::new(Body::empty());
-    *r.status_mut() = StatusCode::NO_CONTENT;
-    r
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
 
 use crate::error::TestkitError;
-use crate::library::{Library, new_id};
+use crate::library::Library;
 use crate::state::{Config, Mode, Shared, WsOut};
 
 /// Configures a [`TestServer`] before it starts; defaults match the real server's timings.
@@ -40,6 +40,19 @@ impl Default for TestServerBuilder {
     }
 }
 
+/// Builder setters for the timing fields, one per field of the same name.
+macro_rules! durations {
+    ($($(#[$doc:meta])* $field:ident;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $field(mut self, d: Duration) -> Self {
+                self.$field = d;
+                self
+            }
+        )*
+    };
+}
+
 impl TestServerBuilder {
     /// The project library to serve (default: [`Library::demo_offline`]).
     pub fn library(mut self, library: Library) -> Self {
@@ -61,25 +74,15 @@ impl TestServerBuilder {
         self.admin_password = password.into();
         self
     }
-    /// Period of `{"topic":"heartbeat"}` (default 5 s).
-    pub fn heartbeat_interval(mut self, d: Duration) -> Self {
-        self.heartbeat_interval = d;
-        self
-    }
-    /// How long a websocket may stay unauthenticated before the next tick closes it (default 3 s).
-    pub fn auth_grace(mut self, d: Duration) -> Self {
-        self.auth_grace = d;
-        self
-    }
-    /// How long `restart()` refuses connections (default 2.5 s).
-    pub fn restart_refuse_for(mut self, d: Duration) -> Self {
-        self.restart_refuse_for = d;
-        self
-    }
-    /// How long `restart()`/`crash()` accept TCP but hang before serving (default 12 s).
-    pub fn boot_time(mut self, d: Duration) -> Self {
-        self.boot_time = d;
-        self
+    durations! {
+        /// Period of `{"topic":"heartbeat"}` (default 5 s).
+        heartbeat_interval;
+        /// How long a websocket may stay unauthenticated before the next tick closes it (default 3 s).
+        auth_grace;
+        /// How long `restart()` refuses connections (default 2.5 s).
+        restart_refuse_for;
+        /// How long `restart()`/`crash()` accept TCP but hang before serving (default 12 s).
+        boot_time;
     }
 
     /// Binds 127.0.0.1 and starts serving on background threads.
@@ -423,11 +426,6 @@ fn random_api_key() -> String {
         .take(32)
         .map(char::from)
         .collect()
-}
-
-/// Generates an id-like random string; used for request ids.
-pub(crate) fn request_id() -> String {
-    new_id()[..16].to_owned()
 }
 
 /// Owns the listener: closes it while refusing or stopped, reopens it on the same port.

@@ -9,7 +9,7 @@ use parking_lot::{Mutex, RwLock};
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, watch};
 
-use crate::library::{Library, new_id, stable_id};
+use crate::library::{Library, iso_now, new_id, stable_id};
 
 /// What the listener does right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -288,12 +288,6 @@ impl Shared {
     pub fn next_epoch(&self) -> u64 {
         self.epoch.fetch_add(1, Ordering::SeqCst) + 1
     }
-}
-
-/// Now as the REST API writes timestamps: `2026-11-22T22:24:25.190230+00:00`.
-pub(crate) fn iso_now() -> String {
-    let s = humantime::format_rfc3339_micros(SystemTime::now()).to_string();
-    format!("{}+00:00", s.trim_end_matches('Z'))
 }
 
 /// Now as event messages write timestamps: naive, `2026-11-22T22:28:59.047371`.

@@ -1,17 +1,16 @@
 //! User administration the recordings exercise: service users with API keys, personal keys.
 
-use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::Path;
 use axum::response::Response;
 use serde_json::{Value, json};
 
+use crate::auth::Caller;
 use crate::library::new_id;
-use crate::routes::{authenticate, error, json_response, no_content};
-use crate::state::{PersonalKey, Shared, User};
+use crate::respond::{error, exception, json_response, missing_body_field, no_content};
+use crate::state::{PersonalKey, User};
 
 fn preview(key: &str, stars: usize) -> String {
     let chars: Vec<char> = key.chars().collect();
@@ -27,15 +26,10 @@ fn is_service_key(key: &str) -> bool {
     key.len() == 32 && key.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
-/// The caller's credential checked, then the JSON body (`null` when it is not JSON: the
-/// handlers then answer as the server does for a missing field).
-async fn authenticated_body(
-    shared: &Shared,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<Value, Response> {
-    authenticate(shared, headers).await?;
-    Ok(serde_json::from_slice(body).unwrap_or(Value::Null))
+/// The JSON body, `null` when it is not JSON: the handlers then answer as the server does for
+/// a missing field.
+fn json_or_null(body: &[u8]) -> Value {
+    serde_json::from_slice(body).unwrap_or(Value::Null)
 }
 
 fn user_not_found(name: &str) -> Response {
@@ -43,17 +37,8 @@ fn user_not_found(name: &str) -> Response {
 }
 
 /// `PUT /api/users/{name}`: creates or replaces a user; `apiKey` makes it a service user.
-pub(crate) async fn put_user(
-    State(shared): State<Arc<Shared>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let me = match authenticate(&shared, &headers).await {
-        Ok(u) => u,
-        Err(r) => return r,
-    };
-    let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+pub(crate) async fn put_user(caller: Caller, Path(name): Path<String>, body: Bytes) -> Response {
+    let v = json_or_null(&body);
     let full_name = v
         .pointer("/attrib/fullName")
         .and_then(Value::as_str)
@@ -69,14 +54,14 @@ pub(crate) async fn put_user(
             500,
             json!({"path": format!("[PUT] /users/{name}"),
                    "file": "<SERVER_DIR>/backend/ayon_server/entities/user.py",
-                   "function": "set_api_key", "line": 479, "user": me.name, "detail": "", "status": 500}),
+                   "function": "set_api_key", "line": 479, "user": caller.user.name, "detail": "", "status": 500}),
         );
     }
     let mut user = User::new(&name, &full_name, false, is_service);
     user.password = v.get("password").and_then(Value::as_str).map(str::to_owned);
-    user.created_by = Some(me.name.clone());
+    user.created_by = Some(caller.user.name.clone());
     user.api_key_preview = key.as_deref().map(|k| preview(k, 3));
-    let mut auth = shared.auth.lock();
+    let mut auth = caller.shared.auth.lock();
     auth.api_keys.retain(|_, owner| owner != &name);
     if let Some(k) = key {
         auth.api_keys.insert(k, name.clone());
@@ -86,17 +71,9 @@ pub(crate) async fn put_user(
 }
 
 /// `PATCH /api/users/{name}`: only `data.apiKeys` is honoured (the recorded workaround).
-pub(crate) async fn patch_user(
-    State(shared): State<Arc<Shared>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let v = match authenticated_body(&shared, &headers, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let mut auth = shared.auth.lock();
+pub(crate) async fn patch_user(caller: Caller, Path(name): Path<String>, body: Bytes) -> Response {
+    let v = json_or_null(&body);
+    let mut auth = caller.shared.auth.lock();
     let Some(user) = auth.users.get_mut(&name) else {
         return user_not_found(&name);
     };
@@ -110,24 +87,16 @@ pub(crate) async fn patch_user(
 }
 
 fn none_bug() -> Response {
-    json_response(
-        500,
-        json!({"status": 500, "detail": "TypeError: 'NoneType' object is not iterable",
-               "traceback": "TypeError: 'NoneType' object is not iterable\n\napi/users/apikeys.py:49\nreturn [ApiKeyModel(**record) for record in records]"}),
+    exception(
+        "TypeError: 'NoneType' object is not iterable",
+        "api/users/apikeys.py:49\nreturn [ApiKeyModel(**record) for record in records]",
     )
 }
 
 /// `GET /api/users/{name}/apikeys` (500 until `data.apiKeys` exists, as recorded).
-pub(crate) async fn list_keys(
-    State(shared): State<Arc<Shared>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if let Err(r) = authenticate(&shared, &headers).await {
-        return r;
-    }
-    let auth = shared.auth.lock();
-    let Some(user) = auth.users.get(&name) else {
+pub(crate) async fn list_keys(caller: Caller, Path(name): Path<String>) -> Response {
+    let mut auth = caller.shared.auth.lock();
+    let Some(user) = auth.users.get_mut(&name) else {
         return user_not_found(&name);
     };
     match &user.personal_keys {
@@ -145,24 +114,12 @@ pub(crate) async fn list_keys(
 }
 
 /// `POST /api/users/{name}/apikeys {"label","key","expires"}`: 200 `null`.
-pub(crate) async fn add_key(
-    State(shared): State<Arc<Shared>>,
-    Path(name): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let v = match authenticated_body(&shared, &headers, &body).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+pub(crate) async fn add_key(caller: Caller, Path(name): Path<String>, body: Bytes) -> Response {
+    let v = json_or_null(&body);
     let Some(key) = v.get("key").and_then(Value::as_str).map(str::to_owned) else {
-        return crate::routes::missing_body_field(
-            "POST",
-            &format!("/api/users/{name}/apikeys"),
-            "key",
-        );
+        return missing_body_field("POST", &format!("/api/users/{name}/apikeys"), "key");
     };
-    let mut auth = shared.auth.lock();
+    let mut auth = caller.shared.auth.lock();
     let Some(user) = auth.users.get_mut(&name) else {
         return user_not_found(&name);
     };

@@ -27,9 +27,9 @@
 
 mod error;
 mod parse;
-mod python;
 mod types;
 mod uri;
+mod urllib;
 
 pub use error::{UriError, UriErrorKind};
 pub use types::{Scheme, Target, VersionSelector};

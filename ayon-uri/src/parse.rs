@@ -4,9 +4,9 @@
 use std::borrow::Cow;
 
 use crate::error::{UriError, UriErrorKind};
-use crate::python::{self, Cleaned};
 use crate::types::{Scheme, VersionSelector};
 use crate::uri::{AyonUri, Span};
+use crate::urllib::{self, Cleaned};
 
 /// Query keys the server reads, in the order it validates them.
 const KEYS: [&str; 5] = ["product", "task", "version", "representation", "workfile"];
@@ -204,7 +204,7 @@ fn fast_path(input: &str) -> Option<AyonUri> {
 /// The server's steps one by one, for every input (including errors).
 fn general(input: &str) -> Result<AyonUri, UriError> {
     // 1. `sanitize_uri`: strip the SDF suffix (on the raw input, before urlparse).
-    let sdf = python::sdf_range(input);
+    let sdf = urllib::sdf_range(input);
     let raw = match sdf {
         Some((start, _)) => &input[..start],
         None => input,
@@ -221,7 +221,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
         Some(i)
             if i > 0
                 && s.as_bytes()[0].is_ascii_alphabetic()
-                && s.as_bytes()[..i].iter().all(|&b| python::is_scheme_char(b)) =>
+                && s.as_bytes()[..i].iter().all(|&b| urllib::is_scheme_char(b)) =>
         {
             (&s[..i], i + 1)
         }
@@ -237,7 +237,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
             .unwrap_or(s.len() - netloc_at);
         netloc = &s[netloc_at..netloc_at + len];
         pos = netloc_at + len;
-        if let Err(message) = python::check_brackets(netloc) {
+        if let Err(message) = urllib::check_brackets(netloc) {
             return Err(err(UriErrorKind::BadNetloc, netloc_at, netloc, message));
         }
     }
@@ -250,7 +250,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
         None => (rest, "", pos + rest.len()),
     };
     let path_at = pos;
-    if let Err(message) = python::check_nfkc(netloc) {
+    if let Err(message) = urllib::check_nfkc(netloc) {
         return Err(err(UriErrorKind::BadNetloc, netloc_at, netloc, message));
     }
 
@@ -274,7 +274,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
     };
 
     // 4. Project = netloc.
-    if !python::is_name(netloc) {
+    if !urllib::is_name(netloc) {
         return Err(err(
             UriErrorKind::BadProject,
             netloc_at,
@@ -290,7 +290,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
     if !folder.is_empty() {
         let mut at = folder_at;
         for element in folder.split('/') {
-            if !python::is_name(element) {
+            if !urllib::is_name(element) {
                 return Err(err(
                     UriErrorKind::BadPathElement,
                     at,
@@ -315,13 +315,13 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
             if value.is_empty() {
                 continue;
             }
-            let key = python::unquote_plus(key);
+            let key = urllib::unquote_plus(key);
             let Some(slot) = KEYS.iter().position(|k| *k == key) else {
                 continue;
             };
             if values[slot].is_none() {
                 values[slot] = Some(Value {
-                    decoded: python::unquote_plus(value),
+                    decoded: urllib::unquote_plus(value),
                     raw: value,
                     at: pair_at + pair.len() - value.len(),
                     pair_at,
@@ -335,7 +335,7 @@ fn general(input: &str) -> Result<AyonUri, UriError> {
     for (slot, value) in values.iter().enumerate() {
         if let Some(v) = value
             && v.decoded != "*"
-            && !python::is_name(&v.decoded)
+            && !urllib::is_name(&v.decoded)
         {
             let kind = if slot == VERSION {
                 UriErrorKind::BadVersion

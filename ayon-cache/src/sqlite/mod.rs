@@ -575,6 +575,7 @@ impl CacheAdmin for SqliteCache {
             bytes,
             last_error: self.log.last_error(),
             degraded: false,
+            shared: None,
         }
     }
 

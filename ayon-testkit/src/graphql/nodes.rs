@@ -596,13 +596,6 @@ entity_object! {
         names
     }
 
-
-
-
-
-
-
-
     async fn thumbnail_id(&self) -> Option<String> {
         None
     }
@@ -681,15 +674,6 @@ entity_object! {
             .unwrap_or(&self.product_type)
     }
 
-
-
-
-
-
-
-
-
-
     /// The parent folder.
     async fn folder(&self) -> async_graphql::Result<FolderNode> {
         with_project(&self.library, &self.project_name, |project| {
@@ -762,18 +746,9 @@ entity_object! {
         &self.version.author
     }
 
-
-
-
-
-
-
-
     async fn thumbnail_id(&self) -> Option<&str> {
         self.version.thumbnail_id.as_deref()
     }
-
-
 
     /// The parent product.
     async fn product(&self) -> async_graphql::Result<ProductNode> {
@@ -821,13 +796,6 @@ entity_object! {
         &self.version_id
     }
 
-
-
-
-
-
-
-
     /// `data.context` as a JSON string; null without a context.
     async fn context(&self) -> Option<String> {
         self.representation.data.get("context").map(json_text)
@@ -856,8 +824,6 @@ entity_object! {
             })
             .collect()
     }
-
-
 
     /// The parent version.
     async fn version(&self) -> async_graphql::Result<VersionNode> {

@@ -124,11 +124,7 @@ mod tests {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let args = PageArgs {
-                first: Some(3),
-                after: after.clone(),
-                ..PageArgs::default()
-            };
+            let args = PageArgs::new(Some(3), after.clone(), None, None);
             let (ids, info) = page(7, args);
             seen.extend(ids);
             if !info.has_next_page {
@@ -141,24 +137,11 @@ mod tests {
 
     #[test]
     fn exactly_full_page_reports_a_next_page_like_the_server() {
-        let (ids, info) = page(
-            3,
-            PageArgs {
-                first: Some(3),
-                ..PageArgs::default()
-            },
-        );
+        let (ids, info) = page(3, PageArgs::new(Some(3), None, None, None));
         assert_eq!(ids, [1, 2, 3]);
         assert!(info.has_next_page);
         let after = info.end_cursor.clone();
-        let (ids, info) = page(
-            3,
-            PageArgs {
-                first: Some(3),
-                after,
-                ..PageArgs::default()
-            },
-        );
+        let (ids, info) = page(3, PageArgs::new(Some(3), after, None, None));
         assert!(ids.is_empty());
         assert!(!info.has_next_page);
         assert_eq!(info.end_cursor, None);
@@ -166,38 +149,18 @@ mod tests {
 
     #[test]
     fn last_and_before_go_backwards_newest_first() {
-        let (ids, info) = page(
-            5,
-            PageArgs {
-                last: Some(2),
-                ..PageArgs::default()
-            },
-        );
+        let (ids, info) = page(5, PageArgs::new(None, None, Some(2), None));
         assert_eq!(ids, [5, 4]);
         assert!(info.has_previous_page);
         let before = Some(encode_cursor(4));
-        let (ids, _) = page(
-            5,
-            PageArgs {
-                last: Some(10),
-                before,
-                ..PageArgs::default()
-            },
-        );
+        let (ids, _) = page(5, PageArgs::new(None, None, Some(10), before));
         assert_eq!(ids, [3, 2, 1]);
     }
 
     #[test]
     fn bad_cursor_starts_from_the_beginning() {
         let after = Some("garbage".to_owned());
-        let (ids, _) = page(
-            2,
-            PageArgs {
-                first: Some(5),
-                after,
-                ..PageArgs::default()
-            },
-        );
+        let (ids, _) = page(2, PageArgs::new(Some(5), after, None, None));
         assert_eq!(ids, [1, 2]);
     }
 }

@@ -1,0 +1,122 @@
+//! Offline answers from a prepared project's local index (prepare-for-offline): the index says
+//! what the server's `/api/resolve` would, this module turns that into a [`Resolution`].
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use ayon_index::{Index, IndexError};
+use ayon_uri::{AyonUri, Target};
+use parking_lot::Mutex;
+
+use crate::error::ResolveError;
+use crate::resolution::{Resolution, ResolvedEntity, Source};
+
+/// How long a project's `prepared_at` is remembered before the index is asked again.
+const PREPARED_AT_TTL: Duration = Duration::from_secs(5);
+
+/// The index an offline client falls back on, with each project's prepare time at hand.
+#[derive(Debug)]
+pub(crate) struct LocalIndex {
+    index: Arc<Index>,
+    prepared_at: Mutex<HashMap<String, (Instant, Option<SystemTime>)>>,
+}
+
+impl LocalIndex {
+    pub(crate) fn new(index: Arc<Index>) -> LocalIndex {
+        LocalIndex {
+            index,
+            prepared_at: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub(crate) fn index(&self) -> &Arc<Index> {
+        &self.index
+    }
+
+    /// When `project` was prepared, or `None` when it was not.
+    fn prepared_at(&self, project: &str) -> Option<SystemTime> {
+        let key = project.to_ascii_lowercase();
+        if let Some((at, when)) = self.prepared_at.lock().get(&key)
+            && at.elapsed() < PREPARED_AT_TTL
+        {
+            return *when;
+        }
+        let when = match self.index.prepared(project) {
+            Ok(p) => p.map(|p| p.prepared_at),
+            Err(e) => {
+                tracing::warn!(target: "ayon_client", project, error = %e, "local index unreadable");
+                None
+            }
+        };
+        self.prepared_at.lock().insert(key, (Instant::now(), when));
+        when
+    }
+
+    /// The index's answer for `uri` (given as `input`), or why it has none.
+    pub(crate) fn answer(&self, input: &str, uri: &AyonUri) -> Result<Resolution, ResolveError> {
+        let project = uri.project();
+        let not_prepared = |why: String| ResolveError::NotPrepared {
+            uri: input.to_owned(),
+            project: project.to_owned(),
+            why,
+        };
+        let answer = match self.index.resolve(uri) {
+            Ok(a) => a,
+            Err(IndexError::NotPrepared { .. }) => {
+                return Err(not_prepared(format!(
+                    "project `{project}` was not prepared for offline (run `ayon prepare-offline --project {project}` while online)"
+                )));
+            }
+            Err(e @ IndexError::OutsidePreparedScope { .. }) => {
+                return Err(not_prepared(e.to_string()));
+            }
+            Err(e) => {
+                return Err(not_prepared(format!(
+                    "the local index could not answer: {e}"
+                )));
+            }
+        };
+        if let Some(message) = &answer.error {
+            return Err(ResolveError::ServerError {
+                uri: input.to_owned(),
+                message: message.clone(),
+            });
+        }
+        if answer.entities.is_empty() {
+            return Err(ResolveError::NotFound {
+                uri: input.to_owned(),
+            });
+        }
+        let entities: Vec<ResolvedEntity> = answer
+            .entities
+            .iter()
+            .map(|e| {
+                let ids = [
+                    (Target::Folder, Some(&e.folder_id)),
+                    (Target::Product, e.product_id.as_ref()),
+                    (Target::Version, e.version_id.as_ref()),
+                    (Target::Representation, e.representation_id.as_ref()),
+                    (Target::Task, e.task_id.as_ref()),
+                    (Target::Workfile, e.workfile_id.as_ref()),
+                ];
+                let mut out = ResolvedEntity::new(e.target).with_project_name(&e.project_name);
+                for (of, id) in ids {
+                    if let Some(id) = id {
+                        out = out.with_id(of, id.clone());
+                    }
+                }
+                if let Some(p) = &e.file_path {
+                    out = out.with_path(p.clone());
+                }
+                out
+            })
+            .collect();
+        let prepared_at = self.prepared_at(project).unwrap_or(SystemTime::UNIX_EPOCH);
+        Ok(Resolution::new(
+            input.to_owned(),
+            entities,
+            Source::LocalIndex { prepared_at },
+        ))
+    }
+}
