@@ -8,6 +8,7 @@
 
 mod context;
 mod errors;
+mod prepare;
 mod resolver;
 mod state;
 mod values;
@@ -25,5 +26,6 @@ fn ayon_offline(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<values::PyResolveError>()?;
     m.add_class::<state::PyConnectionState>()?;
     m.add_class::<state::PyStateSubscription>()?;
+    m.add_class::<prepare::PyCancelToken>()?;
     Ok(())
 }

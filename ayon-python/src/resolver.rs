@@ -8,10 +8,11 @@ use std::time::Duration;
 use ayon_resolver_core::{PinningPolicy, Resolver, ResolverBuilder};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyDict, PyList};
 
 use crate::context::{self, PyResolverContext};
 use crate::errors;
+use crate::prepare::{self, PyCancelToken};
 use crate::state::{PyConnectionState, PyStateSubscription};
 use crate::values::{PyResolveError, PyResolved};
 
@@ -359,6 +360,49 @@ impl PyResolver {
             })
             .map_err(|e| errors::config_error(py, e))?;
         Ok(PyStateSubscription::new(subscription))
+    }
+
+    /// Fetches `project` (or the `folders` subtrees, or the folders `uris` name) into the local
+    /// index, so that offline resolves of any URI in it get the server's answer, `latest` and
+    /// `hero` included. `progress(dict)` is called on this thread after every request; it may
+    /// return False to stop. Stops with `CancelledError` when `cancel.cancel()` is called from
+    /// another thread, and with `KeyboardInterrupt` on Ctrl-C; the previous index keeps
+    /// answering. Returns the report as a dict.
+    #[pyo3(signature = (project, folders=None, uris=None, all_versions=false, progress=None,
+        cancel=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_offline<'py>(
+        &self,
+        py: Python<'py>,
+        project: String,
+        folders: Option<Vec<String>>,
+        uris: Option<Vec<String>>,
+        all_versions: bool,
+        progress: Option<Py<PyAny>>,
+        cancel: Option<PyRef<'_, PyCancelToken>>,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let scope = prepare::scope(folders, uris)?;
+        let token = cancel.map(|c| c.token()).unwrap_or_default();
+        prepare::run(
+            py,
+            &self.inner,
+            project,
+            scope,
+            all_versions,
+            progress,
+            token,
+        )
+    }
+
+    /// The projects prepared for offline in this resolver's cache directory.
+    fn prepared_projects<'py>(&self, py: Python<'py>) -> PyResult<Vec<Bound<'py, PyDict>>> {
+        let projects = py
+            .detach(|| self.inner.prepared_projects())
+            .map_err(|e| prepare::prepare_error(py, &e))?;
+        projects
+            .iter()
+            .map(|p| prepare::project_dict(py, p))
+            .collect()
     }
 
     /// Answers per tier since the resolver was built.

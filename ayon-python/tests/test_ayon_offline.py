@@ -29,7 +29,7 @@ from conftest import (
 STUBS = pathlib.Path(__file__).resolve().parent.parent / "ayon_offline.pyi"
 KINDS = [
     "invalid", "not_found", "server_error", "offline", "unknown_root", "auth", "transport",
-    "timeout", "http", "decode", "config", "not_pinned", "cache", "runtime",
+    "timeout", "http", "decode", "config", "not_pinned", "cache", "runtime", "cancelled",
 ]
 
 
@@ -362,3 +362,42 @@ def test_unchanged_ayon_python_api_imports_in_the_same_interpreter(testkit, tmp_
     assert con.get_project("demo_offline")["name"] == "demo_offline"
     r = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path))
     assert r.resolve(HERO_V1).endswith(".usd")
+
+
+def test_prepare_offline_then_offline_latest_and_hero_from_the_index(testkit, tmp_path):
+    r = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path))
+    seen = []
+    report = r.prepare_offline("demo_offline", all_versions=True, progress=seen.append)
+    assert report["project"] == "demo_offline"
+    assert report["representations"] > 100, report
+    assert seen and {"phase", "entities", "bytes", "requests"} <= set(seen[-1])
+    assert [p["name"] for p in r.prepared_projects()] == ["demo_offline"]
+    testkit.stop()
+    # A new session, same cache directory, no server: URIs never resolved come from the index.
+    offline = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path))
+    for uri in (HERO_LATEST, SHOT_HERO, NEVER_SEEN):
+        got = offline.resolve_info(uri)
+        assert got.source == "local_index", (uri, got)
+    assert "/v003/" in offline.resolve(HERO_LATEST)
+    with pytest.raises(ValueError):
+        offline.prepare_offline("demo_offline", folders=["assets"], uris=[HERO_V1])
+
+
+def test_prepare_offline_is_cancellable(slow_testkit, tmp_path):
+    r = ayon_offline.Resolver(**slow_testkit.resolver_kwargs(tmp_path), monitor=False)
+    # From the progress callback.
+    with pytest.raises(ayon_offline.CancelledError):
+        r.prepare_offline("demo_offline", progress=lambda p: False)
+    # From another thread.
+    token = ayon_offline.CancelToken()
+    threading.Timer(0.4, token.cancel).start()
+    start = time.monotonic()
+    with pytest.raises(ayon_offline.CancelledError) as info:
+        r.prepare_offline("demo_offline", cancel=token)
+    assert token.cancelled and info.value.kind == "cancelled"
+    assert time.monotonic() - start < 10
+    # Ctrl-C: SIGINT to this process while the main thread waits in prepare_offline.
+    threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT)).start()
+    with pytest.raises(KeyboardInterrupt):
+        r.prepare_offline("demo_offline")
+    assert r.prepared_projects() == []
