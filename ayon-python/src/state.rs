@@ -54,8 +54,9 @@ impl PyConnectionState {
         }
     }
 
-    fn __hash__(&self) -> u64 {
-        self.kind.len() as u64
+    /// The hash of `kind`, so that a state equal to a string hashes like it.
+    fn __hash__(&self, py: Python<'_>) -> PyResult<isize> {
+        pyo3::types::PyString::new(py, self.kind).hash()
     }
 
     fn __str__(&self) -> &'static str {

@@ -78,9 +78,7 @@ impl PyResolveError {
 impl PyResolveError {
     /// The matching exception (an `AyonOfflineError` subclass), to raise.
     fn exception(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        let kind = ayon_resolver_core::ErrorKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == self.kind)
+        let kind = ayon_resolver_core::ErrorKind::parse(self.kind)
             .unwrap_or(ayon_resolver_core::ErrorKind::Runtime);
         let err = errors::error(py, kind, &self.message, Some(&self.path));
         Ok(err.value(py).clone().into_any().unbind())

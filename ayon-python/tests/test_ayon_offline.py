@@ -202,6 +202,7 @@ def test_state_callback_sees_stop_and_restart_and_survives_an_exception(testkit,
         assert sub.active
         # The first transition may happen before the subscription is in place: wait on state().
         wait_until("online", 10, lambda: r.state().is_online)
+        assert r.state() == "online" and "online" in {r.state()}
         testkit.stop()
         wait_until("offline", 15, lambda: "offline" in seen)
         assert r.state().kind == "offline" and r.state().reason
