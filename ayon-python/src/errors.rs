@@ -75,14 +75,28 @@ pub(crate) fn error(py: Python<'_>, kind: ErrorKind, message: &str, path: Option
         value.setattr("kind", kind.as_str())?;
         value.setattr("message", message)?;
         value.setattr("path", path)?;
+        value.setattr("position", None::<usize>)?;
         Ok(PyErr::from_value(value))
     })();
     made.unwrap_or_else(|e| e)
 }
 
-/// A resolver error as its exception.
+/// A resolver error as its exception; an invalid URI's also carries `position`, the byte
+/// offset where parsing failed.
 pub(crate) fn resolve_error(py: Python<'_>, e: &ResolveError, path: &str) -> PyErr {
-    error(py, e.kind(), &e.to_string(), Some(path))
+    let err = error(py, e.kind(), &e.to_string(), Some(path));
+    let _ = err.value(py).setattr("position", position(e));
+    err
+}
+
+/// Where an invalid URI failed to parse (a byte offset), for editors that underline it.
+pub(crate) fn position(e: &ResolveError) -> Option<usize> {
+    match e {
+        ResolveError::Client(ayon_client::ResolveError::Invalid { error, .. }) => {
+            Some(error.offset())
+        }
+        _ => None,
+    }
 }
 
 /// A configuration problem (no server, bad roots string…) as a `ConfigError`.

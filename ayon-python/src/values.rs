@@ -62,6 +62,8 @@ pub(crate) struct PyResolveError {
     kind: &'static str,
     /// The message, in words.
     message: String,
+    /// For an invalid URI, the byte offset where parsing failed.
+    position: Option<usize>,
 }
 
 impl PyResolveError {
@@ -70,6 +72,7 @@ impl PyResolveError {
             path: path.to_owned(),
             kind: e.kind().as_str(),
             message: e.to_string(),
+            position: errors::position(e),
         }
     }
 }
@@ -81,6 +84,7 @@ impl PyResolveError {
         let kind = ayon_resolver_core::ErrorKind::parse(self.kind)
             .unwrap_or(ayon_resolver_core::ErrorKind::Runtime);
         let err = errors::error(py, kind, &self.message, Some(&self.path));
+        err.value(py).setattr("position", self.position)?;
         Ok(err.value(py).clone().into_any().unbind())
     }
 

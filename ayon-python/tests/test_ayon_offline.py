@@ -99,6 +99,7 @@ def test_errors_raise_typed_exceptions_and_resolve_many_returns_them(testkit, tm
         r.resolve(bad)
     assert info.value.kind == "invalid" and "banana" in str(info.value)
     assert info.value.path == bad
+    assert info.value.position == bad.index("banana"), info.value.position
     with pytest.raises(ayon_offline.NotFoundError):
         r.resolve(NO_SUCH_PRODUCT)
     answers = r.resolve_many([HERO_V1, bad, HERO_V2, "", SHOT_HERO])
@@ -106,6 +107,8 @@ def test_errors_raise_typed_exceptions_and_resolve_many_returns_them(testkit, tm
         "Resolved", "ResolveError", "Resolved", "ResolveError", "Resolved",
     ]
     assert answers[1].kind == "invalid" and not answers[1]
+    assert answers[1].position == info.value.position
+    assert answers[1].exception().position == info.value.position
     assert isinstance(answers[1].exception(), ayon_offline.InvalidUriError)
     assert answers[3].kind == "not_found"
     assert "v002" in answers[2].path
