@@ -25,6 +25,10 @@ pub struct ServeArgs {
     /// Project library JSON (default: the built-in `demo_offline`).
     #[arg(long)]
     pub library: Option<PathBuf>,
+    /// Delay added before answering every HTTP request, in milliseconds (the testkit's latency
+    /// fault), so scripts can measure overlap and timeouts.
+    #[arg(long, default_value_t = 0)]
+    pub latency_ms: u64,
 }
 
 /// Runs a `testkit` subcommand.
@@ -56,6 +60,7 @@ fn serve(globals: &Globals, args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    server.latency(std::time::Duration::from_millis(args.latency_ms));
     let (user, password) = server.admin_credentials();
     if globals.json {
         println!(
