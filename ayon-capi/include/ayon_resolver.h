@@ -64,6 +64,9 @@ typedef enum ayon_result {
   AYON_ERROR_OUT_OF_RANGE = 103,
   // A bug in the library: a Rust panic was caught at the boundary.
   AYON_ERROR_PANIC = 104,
+  // A string given to `ayon_string_free` that this library did not hand out, or already
+  // freed (a double free is answered with this code, not a crash).
+  AYON_ERROR_NOT_OWNED = 105,
 } ayon_result;
 
 // What AYON URIs are answered from.
@@ -349,8 +352,9 @@ const char *ayon_error_message(const struct ayon_error *error);
 void ayon_error_free(struct ayon_error *error);
 
 // Frees a string the library returned (`ayon_resolve_owned`, `ayon_create_identifier`...).
-// Returns `AYON_ERROR_NULL_ARGUMENT` for NULL (nothing happens). A string must be freed once,
-// only through this function. Thread-safe for distinct strings.
+// Returns `AYON_ERROR_NULL_ARGUMENT` for NULL and `AYON_ERROR_NOT_OWNED` for a pointer that is
+// not a live string of this library (a second free, or someone else's memory): nothing
+// happens then. Thread-safe.
 enum ayon_result ayon_string_free(char *string);
 
 // A new token, not cancelled; NULL only if memory is exhausted. Thread-safe.

@@ -55,6 +55,9 @@ pub enum ayon_result {
     AYON_ERROR_OUT_OF_RANGE = 103,
     /// A bug in the library: a Rust panic was caught at the boundary.
     AYON_ERROR_PANIC = 104,
+    /// A string given to `ayon_string_free` that this library did not hand out, or already
+    /// freed (a double free is answered with this code, not a crash).
+    AYON_ERROR_NOT_OWNED = 105,
 }
 
 use ayon_result::*;
@@ -107,6 +110,7 @@ impl ayon_result {
             AYON_ERROR_INVALID_UTF8 => c"invalid_utf8",
             AYON_ERROR_OUT_OF_RANGE => c"out_of_range",
             AYON_ERROR_PANIC => c"panic",
+            AYON_ERROR_NOT_OWNED => c"not_owned",
         }
     }
 }
@@ -267,14 +271,19 @@ pub extern "C" fn ayon_error_free(error: *mut ayon_error) {
 }
 
 /// Frees a string the library returned (`ayon_resolve_owned`, `ayon_create_identifier`...).
-/// Returns `AYON_ERROR_NULL_ARGUMENT` for NULL (nothing happens). A string must be freed once,
-/// only through this function. Thread-safe for distinct strings.
+/// Returns `AYON_ERROR_NULL_ARGUMENT` for NULL and `AYON_ERROR_NOT_OWNED` for a pointer that is
+/// not a live string of this library (a second free, or someone else's memory): nothing
+/// happens then. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_string_free(string: *mut c_char) -> ayon_result {
     if string.is_null() {
         return AYON_ERROR_NULL_ARGUMENT;
     }
-    // SAFETY: created by `CString::into_raw` in this library, freed once by contract.
+    if !crate::strings::release(string) {
+        return AYON_ERROR_NOT_OWNED;
+    }
+    // SAFETY: `release` confirmed this pointer came from `CString::into_raw` in `owned` and
+    // has not been freed since (it is removed from the live set exactly once).
     drop(unsafe { CString::from_raw(string) });
     AYON_OK
 }

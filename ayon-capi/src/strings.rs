@@ -28,7 +28,21 @@ pub(crate) fn to_buffer(
     Ok(())
 }
 
+/// Addresses of the strings handed out and not yet freed, so that a double free (or a foreign
+/// pointer) given to `ayon_string_free` is refused with a code instead of corrupting the heap.
+// A B-tree rather than a hash set: its root points at the start of its allocation, so leak
+// checkers see the (process-long) set as reachable rather than "possibly lost".
+static LIVE: std::sync::LazyLock<parking_lot::Mutex<std::collections::BTreeSet<usize>>> =
+    std::sync::LazyLock::new(Default::default);
+
 /// An owned C string for the caller, freed with `ayon_string_free`.
 pub(crate) fn owned(s: impl Into<String>) -> *mut c_char {
-    c_string(s).into_raw()
+    let p = c_string(s).into_raw();
+    LIVE.lock().insert(p as usize);
+    p
+}
+
+/// Forgets a handed-out string; false when `p` is not one (never handed out, or freed).
+pub(crate) fn release(p: *mut c_char) -> bool {
+    LIVE.lock().remove(&(p as usize))
 }

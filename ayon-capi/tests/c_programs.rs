@@ -22,15 +22,18 @@ fn server() -> TestServer {
         .expect("testkit server starts")
 }
 
-/// `target/debug`, where cargo puts the cdylib next to `deps/` (this test's directory).
+/// Where the freshly built cdylib is: `target/debug/deps` (this test's own directory, where
+/// `cargo test` writes it), else `target/debug` (where `cargo build` copies it).
 fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(Path::parent).expect("target/debug");
-    assert!(
-        dir.join("libayon_capi.so").exists() || dir.join("libayon_capi.dylib").exists(),
-        "no libayon_capi in {}",
-        dir.display()
-    );
+    let deps = exe.parent().expect("target/debug/deps");
+    let has_lib =
+        |d: &Path| d.join("libayon_capi.so").exists() || d.join("libayon_capi.dylib").exists();
+    let dir = [Some(deps), deps.parent()]
+        .into_iter()
+        .flatten()
+        .find(|d| has_lib(d))
+        .unwrap_or_else(|| panic!("no libayon_capi in {} or its parent", deps.display()));
     dir.to_owned()
 }
 
@@ -66,6 +69,9 @@ fn compile(source: &str, out_dir: &Path) -> PathBuf {
         .arg(&exe)
         .arg("-L")
         .arg(&lib)
+        // DT_RPATH, not RUNPATH: it wins over the LD_LIBRARY_PATH cargo sets for tests, which
+        // may name an older copy of the library in target/debug.
+        .arg("-Wl,--disable-new-dtags")
         .arg(format!("-Wl,-rpath,{}", lib.display()))
         .arg("-layon_capi");
     if !cpp {

@@ -94,6 +94,12 @@ int main(void) {
     CHECK(strncmp(owned, v1_path, strlen(v1_path)) == 0);
     CHECK(strcmp(owned + strlen(v1_path), ":SDF_FORMAT_ARGS:target=preview") == 0);
     CHECK(ayon_string_free(owned) == AYON_OK);
+    /* A second free of the same string is refused with a code; the heap is untouched. */
+    CHECK(ayon_string_free(owned) == AYON_ERROR_NOT_OWNED);
+    {
+        char not_ours[] = "not a library string";
+        CHECK(ayon_string_free(not_ours) == AYON_ERROR_NOT_OWNED);
+    }
     OK(ayon_resolve_owned(r, NULL, HERO_LATEST, &owned, &src, NULL));
     strcpy(latest_path, owned);
     ayon_string_free(owned);
