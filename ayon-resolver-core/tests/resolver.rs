@@ -473,3 +473,42 @@ fn a_prepared_project_answers_never_resolved_uris_offline_from_the_index() {
     assert!(r.resolve(HERO_LATEST).unwrap().path.contains("/v003/"));
     assert!(r.stats().index_answers >= 3);
 }
+
+#[test]
+fn a_server_that_accepts_and_never_answers_costs_one_timeout_then_nothing() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    server.hang(true);
+    let start = Instant::now();
+    let r = Resolver::builder()
+        .server_url(server.url())
+        .api_key(server.session_token())
+        .cache_dir(dir.path())
+        .connect_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_millis(600))
+        .build();
+    assert!(start.elapsed() < NO_WAIT, "construction waited");
+    let first = Instant::now();
+    let e = r.resolve(HERO_V1).unwrap_err();
+    assert!(
+        first.elapsed() < Duration::from_secs(3),
+        "first call took {:?}",
+        first.elapsed()
+    );
+    assert!(
+        matches!(e.kind().as_str(), "offline" | "transport" | "timeout"),
+        "{e}"
+    );
+    let requests = server.request_count("POST /api/resolve");
+    for uri in [HERO_V2, HERO_LATEST, SHOT_HERO] {
+        let t = Instant::now();
+        assert!(r.resolve(uri).is_err());
+        assert!(t.elapsed() < NO_WAIT, "{uri} waited {:?}", t.elapsed());
+    }
+    assert_eq!(
+        server.request_count("POST /api/resolve"),
+        requests,
+        "no request reached the hung server after the first"
+    );
+    server.hang(false);
+}
