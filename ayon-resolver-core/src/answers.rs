@@ -1,26 +1,37 @@
 //! Decoded answers keyed by the identifier as the host gave it: the hot path of a host that
 //! resolves the same asset again costs one sharded hash lookup, no parse, no JSON.
 
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hasher};
 use std::time::Instant;
 
 use crate::{Resolved, Source};
 
-/// One remembered answer.
-#[derive(Debug)]
+/// One remembered answer. Held by value, not behind an `Arc`: a hit then copies the path once
+/// (which it must, to hand out a `String`) and writes to no memory other threads read, so
+/// threads resolving at once do not fight over reference counts.
+#[derive(Debug, Clone)]
 struct Answer {
     path: Box<str>,
     source: Source,
-    /// The AYON project, for event invalidation; `None` for file paths.
-    project: Option<Box<str>>,
+    /// A hash of the lower-cased AYON project, for event invalidation; 0 for file paths.
+    project: u64,
     /// Moving answers (`latest`, `hero`, …) expire; exact versions and files do not.
     expires: Option<Instant>,
+}
+
+/// The project key of [`Answer::project`] (never 0; a collision only drops more).
+fn project_key(project: &str) -> u64 {
+    let mut h = foldhash::fast::FixedState::with_seed(0xa70).build_hasher();
+    for b in project.bytes() {
+        h.write_u8(b.to_ascii_lowercase());
+    }
+    h.finish() | 1
 }
 
 /// A resolver-level cache shared by the contexts connected to it.
 #[derive(Debug)]
 pub(crate) struct Answers {
-    map: quick_cache::sync::Cache<Box<str>, Arc<Answer>>,
+    map: quick_cache::sync::Cache<Box<str>, Answer>,
 }
 
 impl Answers {
@@ -41,7 +52,7 @@ impl Answers {
             return None;
         }
         Some(Resolved {
-            path: answer.path.as_ref().to_owned(),
+            path: answer.path.into_string(),
             source: answer.source,
         })
     }
@@ -57,10 +68,10 @@ impl Answers {
         let answer = Answer {
             path: resolved.path.as_str().into(),
             source: resolved.source,
-            project: project.map(Into::into),
+            project: project.map_or(0, project_key),
             expires,
         };
-        self.map.insert(identifier.into(), Arc::new(answer));
+        self.map.insert(identifier.into(), answer);
     }
 
     /// Forgets one identifier; true if it was there.
@@ -70,13 +81,9 @@ impl Answers {
 
     /// Forgets the moving answers of `project` (after an entity event).
     pub(crate) fn invalidate_project(&self, project: &str) {
-        self.map.retain(|_, a| {
-            a.expires.is_none()
-                || !a
-                    .project
-                    .as_deref()
-                    .is_some_and(|p| p.eq_ignore_ascii_case(project))
-        });
+        let key = project_key(project);
+        self.map
+            .retain(|_, a| a.expires.is_none() || a.project != key);
     }
 
     /// Forgets everything.
