@@ -56,6 +56,18 @@ fn recorded_uris() -> Vec<String> {
     uris
 }
 
+/// The whole `demo_offline` project into `index`, with default options.
+fn prepare_project(c: &Client, index: &Index) -> Result<ayon_client::PrepareReport, PrepareError> {
+    c.prepare_offline_blocking(
+        index,
+        "demo_offline",
+        &PrepareScope::Project,
+        &PrepareOptions::default(),
+        &CancelToken::new(),
+        &|_| {},
+    )
+}
+
 fn index_in(dir: &std::path::Path) -> Index {
     Index::builder()
         .cache_dir(dir)
@@ -170,15 +182,7 @@ fn a_cancelled_or_failed_prepare_leaves_the_previous_index_answering() {
     let index = index_in(dir.path());
     let c = client(&server);
     let uri = "ayon+entity://demo_offline/assets/characters/hero?product=usdAsset&version=latest&representation=usd";
-    c.prepare_offline_blocking(
-        &index,
-        "demo_offline",
-        &PrepareScope::Project,
-        &PrepareOptions::default(),
-        &CancelToken::new(),
-        &|_| {},
-    )
-    .expect("first prepare");
+    prepare_project(&c, &index).expect("first prepare");
     let before = index.resolve_str(uri).expect("answers");
 
     let cancel = CancelToken::new();
@@ -200,16 +204,7 @@ fn a_cancelled_or_failed_prepare_leaves_the_previous_index_answering() {
     assert_eq!(*index.resolve_str(uri).expect("still answers"), *before);
 
     server.fail_next(50, 500);
-    let err = c
-        .prepare_offline_blocking(
-            &index,
-            "demo_offline",
-            &PrepareScope::Project,
-            &PrepareOptions::default(),
-            &CancelToken::new(),
-            &|_| {},
-        )
-        .unwrap_err();
+    let err = prepare_project(&c, &index).unwrap_err();
     assert!(err.to_string().contains("demo_offline"), "{err}");
     assert_eq!(*index.resolve_str(uri).expect("still answers"), *before);
 }
@@ -274,15 +269,7 @@ fn offline_answers_from_the_index_equal_the_recorded_server_answers() {
             .request_timeout(Duration::from_secs(2))
             .build()
             .expect("client");
-        c.prepare_offline_blocking(
-            &index,
-            "demo_offline",
-            &PrepareScope::Project,
-            &PrepareOptions::default(),
-            &CancelToken::new(),
-            &|_| {},
-        )
-        .expect("prepare");
+        prepare_project(&c, &index).expect("prepare");
         let cache: Arc<dyn ayon_cache::Cache> = Arc::new(ayon_cache::MemoryCache::new(1 << 20));
         clients.push((*file, OfflineClient::builder(c, cache).index(index).build()));
     }
@@ -390,15 +377,7 @@ fn the_index_follows_a_publish_and_a_deletion_while_online() {
     let dir = tempfile::tempdir().unwrap();
     let index = Arc::new(index_in(dir.path()));
     let c = client(&server);
-    c.prepare_offline_blocking(
-        &index,
-        "demo_offline",
-        &PrepareScope::Project,
-        &PrepareOptions::default(),
-        &CancelToken::new(),
-        &|_| {},
-    )
-    .expect("prepare");
+    prepare_project(&c, &index).expect("prepare");
     let monitor = ayon_connectivity::Monitor::start(
         monitor_config(c.config())
             .project("demo_offline")

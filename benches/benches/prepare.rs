@@ -1,20 +1,13 @@
 //! Prepare-for-offline against resolving the same scope URI by URI: a 102-folder project
-//! (100 props, a character, a shot) from the testkit on loopback, and an indexed answer.
+//! (100 props, a character, a shot) from the testkit, on loopback and at 5 ms per request.
 
+use std::path::Path;
 use std::time::Duration;
 
-use ayon_client::{CancelToken, Client, PrepareOptions, PrepareScope};
+use ayon_client::{CancelToken, Client, PrepareOptions, PrepareReport, PrepareScope};
 use ayon_index::Index;
 use ayon_testkit::{Library, TestServer};
 use criterion::{Criterion, criterion_group, criterion_main};
-
-fn client(server: &TestServer) -> Client {
-    Client::builder(server.url())
-        .session_token(server.session_token())
-        .site_id("offline-test-linux")
-        .build()
-        .expect("client")
-}
 
 /// The project's 300 prop representation URIs (100 props × v001-v003).
 fn uris() -> Vec<String> {
@@ -27,96 +20,10 @@ fn uris() -> Vec<String> {
         .collect()
 }
 
-fn prepare_vs_resolve(c: &mut Criterion) {
-    let server = TestServer::start(Library::demo_offline()).expect("server");
-    let client = client(&server);
-    let uris = uris();
-    let dir = tempfile::tempdir().expect("tmp");
-    let mut g = c.benchmark_group("prepare");
-    g.sample_size(10);
-    let mut n = 0;
-    g.bench_function("prepare_whole_project", |b| {
-        b.iter(|| {
-            n += 1;
-            let index = Index::builder()
-                .cache_dir(dir.path().join(format!("i{n}")))
-                .open()
-                .expect("index");
-            client
-                .prepare_offline_blocking(
-                    &index,
-                    "demo_offline",
-                    &PrepareScope::Project,
-                    &PrepareOptions::default(),
-                    &CancelToken::new(),
-                    &|_| {},
-                )
-                .expect("prepare")
-        })
-    });
-    g.bench_function("resolve_300_one_by_one", |b| {
-        b.iter(|| {
-            for u in &uris {
-                let r = client.resolve_blocking(std::slice::from_ref(u));
-                assert!(r[0].is_ok());
-            }
-        })
-    });
-    g.bench_function("resolve_300_in_batches", |b| {
-        b.iter(|| {
-            let r = client.resolve_blocking(&uris);
-            assert!(r.iter().all(Result::is_ok));
-        })
-    });
-    g.finish();
-
-    // The same over a studio network: 5 ms per request (the testkit's latency fault).
-    server.latency(Duration::from_millis(5));
-    let mut g = c.benchmark_group("prepare_5ms_latency");
-    g.sample_size(10);
-    g.bench_function("prepare_whole_project", |b| {
-        b.iter(|| {
-            n += 1;
-            let index = Index::builder()
-                .cache_dir(dir.path().join(format!("i{n}")))
-                .open()
-                .expect("index");
-            client
-                .prepare_offline_blocking(
-                    &index,
-                    "demo_offline",
-                    &PrepareScope::Project,
-                    &PrepareOptions::default(),
-                    &CancelToken::new(),
-                    &|_| {},
-                )
-                .expect("prepare")
-        })
-    });
-    g.bench_function("resolve_300_one_by_one", |b| {
-        b.iter(|| {
-            for u in &uris {
-                let r = client.resolve_blocking(std::slice::from_ref(u));
-                assert!(r[0].is_ok());
-            }
-        })
-    });
-    g.bench_function("resolve_300_in_batches", |b| {
-        b.iter(|| {
-            let r = client.resolve_blocking(&uris);
-            assert!(r.iter().all(Result::is_ok));
-        })
-    });
-    g.finish();
-    server.latency(Duration::ZERO);
-
-    // Requests each way, counted once by the testkit.
-    server.reset_counters();
-    let index = Index::builder()
-        .cache_dir(dir.path().join("count"))
-        .open()
-        .expect("index");
-    let report = client
+/// The whole project into a new index in `dir`.
+fn prepare(client: &Client, dir: &Path) -> PrepareReport {
+    let index = Index::builder().cache_dir(dir).open().expect("index");
+    client
         .prepare_offline_blocking(
             &index,
             "demo_offline",
@@ -125,7 +32,51 @@ fn prepare_vs_resolve(c: &mut Criterion) {
             &CancelToken::new(),
             &|_| {},
         )
-        .expect("prepare");
+        .expect("prepare")
+}
+
+/// The three ways, as one criterion group.
+fn group(c: &mut Criterion, name: &str, client: &Client, uris: &[String], dir: &Path) {
+    let mut g = c.benchmark_group(name);
+    g.sample_size(10);
+    let mut n = 0;
+    g.bench_function("prepare_whole_project", |b| {
+        b.iter(|| {
+            n += 1;
+            prepare(client, &dir.join(format!("{name}{n}")))
+        })
+    });
+    g.bench_function("resolve_300_one_by_one", |b| {
+        b.iter(|| {
+            for u in uris {
+                assert!(client.resolve_blocking(std::slice::from_ref(u))[0].is_ok());
+            }
+        })
+    });
+    g.bench_function("resolve_300_in_batches", |b| {
+        b.iter(|| assert!(client.resolve_blocking(uris).iter().all(Result::is_ok)))
+    });
+    g.finish();
+}
+
+fn prepare_vs_resolve(c: &mut Criterion) {
+    let server = TestServer::start(Library::demo_offline()).expect("server");
+    let client = Client::builder(server.url())
+        .session_token(server.session_token())
+        .site_id("offline-test-linux")
+        .build()
+        .expect("client");
+    let uris = uris();
+    let dir = tempfile::tempdir().expect("tmp");
+    group(c, "prepare", &client, &uris, dir.path());
+    // A studio network: 5 ms per request (the testkit's latency fault).
+    server.latency(Duration::from_millis(5));
+    group(c, "prepare_5ms_latency", &client, &uris, dir.path());
+    server.latency(Duration::ZERO);
+
+    // Requests each way, counted once by the testkit.
+    server.reset_counters();
+    let report = prepare(&client, &dir.path().join("count"));
     eprintln!(
         "prepare: {} requests for {} folders, {} versions, {} representations ({} KiB)",
         report.requests,
@@ -152,7 +103,7 @@ fn prepare_vs_resolve(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(5));
+    config = Criterion::default().warm_up_time(Duration::from_secs(1)).measurement_time(Duration::from_secs(3));
     targets = prepare_vs_resolve
 }
 criterion_main!(benches);
