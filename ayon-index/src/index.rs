@@ -38,6 +38,17 @@ pub struct PreparedProject {
     pub subtrees: Vec<String>,
 }
 
+impl PreparedProject {
+    /// [`counts`](Self::counts) with their entity names (`folders`, `tasks`, …), for reports and
+    /// bindings that show them by name.
+    pub fn named_counts(&self) -> impl Iterator<Item = (&'static str, u64)> + '_ {
+        crate::store::schema::ENTITY_TABLES
+            .iter()
+            .copied()
+            .zip(self.counts)
+    }
+}
+
 /// Builds an [`Index`]: where it lives and how it finishes paths.
 #[derive(Debug, Clone)]
 #[must_use]

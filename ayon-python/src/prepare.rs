@@ -87,17 +87,9 @@ pub(crate) fn project_dict<'py>(
     d.set_item("name", &p.name)?;
     d.set_item("prepared_at", epoch_seconds(p.prepared_at))?;
     d.set_item("changed_at", epoch_seconds(p.changed_at))?;
-    let names = [
-        "folders",
-        "tasks",
-        "products",
-        "versions",
-        "representations",
-        "workfiles",
-    ];
     let counts = PyDict::new(py);
-    for (name, n) in names.iter().zip(p.counts) {
-        counts.set_item(*name, n)?;
+    for (name, n) in p.named_counts() {
+        counts.set_item(name, n)?;
     }
     d.set_item("counts", counts)?;
     Ok(d)

@@ -158,6 +158,16 @@ mod tests {
         std::fs::write(path, body.to_string()).unwrap();
     }
 
+    /// Moves the file's mtime `secs` ahead, for filesystems with coarse mtimes.
+    fn touch_ahead(path: &Path, secs: u64) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(SystemTime::now() + Duration::from_secs(secs))
+            .unwrap();
+    }
+
     #[test]
     fn reloads_when_content_changes_and_keeps_the_last_good_table() {
         let dir = tempfile::tempdir().unwrap();
@@ -170,24 +180,12 @@ mod tests {
         // Same length, new content: the size may match, the hash tells.
         write(&file, uri, "/a/v2.usd");
         // Filesystems with coarse mtimes: make sure the stamp differs.
-        let later = SystemTime::now() + Duration::from_secs(2);
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        touch_ahead(&file, 2);
         assert_eq!(pinned.lookup(uri).as_deref(), Some("/a/v2.usd"));
         assert_eq!(pinned.reloads(), 1);
 
         // Touched but unchanged: no reload.
-        let later = SystemTime::now() + Duration::from_secs(4);
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        touch_ahead(&file, 4);
         assert!(!pinned.refresh().unwrap());
         assert_eq!(pinned.reloads(), 1);
 

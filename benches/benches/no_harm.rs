@@ -11,7 +11,9 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 /// Unknown URIs, a fresh one per iteration, so no cache can answer.
 fn unknown(i: u64) -> String {
-    format!("ayon+entity://demo_offline/assets/props/prop{i}?product=usdAsset&version=v001&representation=usd")
+    format!(
+        "ayon+entity://demo_offline/assets/props/prop{i}?product=usdAsset&version=v001&representation=usd"
+    )
 }
 
 fn resolver(url: &str, dir: &std::path::Path) -> Resolver {
