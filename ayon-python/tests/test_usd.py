@@ -53,9 +53,10 @@ def site(testkit, tmp_path):
     graph written where the URIs resolve:
 
     level 0  shot.usda (file) + its sublayer anim.usda (file)
-    level 1  HERO_V1, PROP1, PROP2_LATEST (layers), HERO_ABC (an asset attribute)
-             + look.usda (a file next to HERO_V1's layer, named relatively)
-    level 2  MODEL (layer), PROP3 (in an asset[] attribute of look.usda)
+    level 1  HERO_V1, PROP1, PROP2_LATEST (layers), HERO_ABC and MODEL (asset attributes)
+             + look.usda (a file next to HERO_V1's layer, named relatively) with UDIM tiles
+    level 2  PROP3 (in an asset[] attribute of look.usda); MODEL's layer (HERO_V1 references
+             it: resolved already as an attribute value, opened now without a request)
     level 3  HERO_V1 again (MODEL references back: a cycle, already resolved, no request)
     """
     root = tmp_path / "projects"
@@ -71,9 +72,11 @@ def site(testkit, tmp_path):
         """ % MODEL))
     write(pathlib.Path(paths[HERO_V1]).parent / "look.usda", usda("""
         def "look" {
-            asset[] textures = [@%s@, @./tex/albedo.exr@]
+            asset[] textures = [@%s@, @./tex/albedo.<UDIM>.exr@]
         }
         """ % PROP3))
+    for tile in (1001, 1002):
+        write(pathlib.Path(paths[HERO_V1]).parent / "tex" / f"albedo.{tile}.exr", "")
     write(paths[PROP1], usda('def "prop001" {}\n'))
     write(paths[PROP2_LATEST], usda('def "prop002" {}\n'))
     write(paths[MODEL], usda('def "geo" (references = @%s@) {}\n' % HERO_V1))
@@ -85,9 +88,10 @@ def site(testkit, tmp_path):
         )
         def "hero" (references = @%s@) {
             asset cache = @%s@
+            asset model = @%s@
         }
         def "prop001" (payload = @%s:SDF_FORMAT_ARGS:lod=preview@) {}
-        """ % (HERO_V1, HERO_ABC, PROP1)))
+        """ % (HERO_V1, HERO_ABC, MODEL, PROP1)))
     return testkit, root, shot, tmp_path
 
 
@@ -105,6 +109,10 @@ def test_pin_stage_pins_the_closure_with_one_request_per_level(site):
     assert set(report.resolved) == base_uris
     assert len(report.layers) == 7  # shot, anim, hero, look, prop001, prop002, model
     assert str(pathlib.Path(shot).parent / "anim.usda") in report.files
+    hero_dir = pathlib.Path(report.resolved[HERO_V1]).parent
+    tiles = [str(hero_dir / "tex" / f"albedo.{t}.exr") for t in (1001, 1002)]
+    assert set(tiles) <= set(report.files)
+    assert report.resolved[MODEL] in report.layers
     assert report.out_file == str(pin)
 
     data = json.loads(pin.read_text())["ayon_resolver_pinning_data"]
@@ -113,6 +121,9 @@ def test_pin_stage_pins_the_closure_with_one_request_per_level(site):
     )
     for uri in base_uris:
         assert data[uri].startswith("{root[work]}/demo_offline/"), (uri, data[uri])
+    for tile in tiles:  # file dependencies too, keyed by their path, as AYON's generator does
+        rootless = "{root[work]}" + tile[len(str(root)):]
+        assert data[rootless] == rootless
     assert "/v003/" in data[PROP2_LATEST]  # `latest` frozen as the version it was
     assert report.pinned == len(data) - 1
 

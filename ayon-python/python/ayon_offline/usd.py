@@ -6,7 +6,8 @@ open the root layer, collect its composition asset dependencies
 ``asset[]`` defaults and time samples, variants included), resolve every AYON URI of that
 breadth-first level in **one** call, open the resolved layers, repeat until no new URI appears.
 Relative file paths are anchored to the layer that names them and opened in the same level (no
-request needed). Every layer is opened once, so cycles end. Errors are collected per identifier
+request needed); ``<UDIM>`` textures add the tiles found on disk. Every layer is opened once and
+every URI asked for once, so cycles end. Errors are collected per identifier
 in the returned report, never swallowed and never raised for one dependency.
 
 Needs USD's Python bindings (``pxr``): ``pip install usd-core`` or a DCC's Python. ``pxr`` is
@@ -15,7 +16,9 @@ imported on the first call, so ``import ayon_offline.usd`` works without it.
 
 from __future__ import annotations
 
+import glob as _glob
 import os as _os
+from collections import deque as _deque
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
@@ -26,6 +29,7 @@ from ayon_offline import is_ayon_uri as _is_ayon_uri
 __all__ = ["DependencyError", "StageReport", "pin_stage", "prewarm_stage"]
 
 _FORMAT_ARGS = ":SDF_FORMAT_ARGS:"
+_UDIM = "<UDIM>"
 
 
 def _sdf():
@@ -94,6 +98,12 @@ def _base(identifier: str) -> str:
     return identifier.split(_FORMAT_ARGS, 1)[0]
 
 
+def _udim_tiles(path: str) -> List[str]:
+    """The tiles on disk of a ``<UDIM>`` texture path (1001-9999), sorted."""
+    head, _, tail = path.partition(_UDIM)
+    return sorted(_glob.glob(_glob.escape(head) + "[1-9][0-9][0-9][0-9]" + _glob.escape(tail)))
+
+
 def _asset_values(Sdf, layer) -> List[str]:
     """Authored asset paths of ``asset`` / ``asset[]`` attributes: defaults and time samples."""
     asset_types = (Sdf.ValueTypeNames.Asset, Sdf.ValueTypeNames.AssetArray)
@@ -129,42 +139,46 @@ class _Walk:
         self.Sdf = Sdf
         self.resolver = resolver
         self.report = report
-        self.opened = set()  # real paths of layers opened (or tried)
+        self.opened = set()  # layer paths opened (or tried)
         self.seen_files = set()
-        self.seen_uris = set()  # base URIs already asked for
-        # This level's URIs: base -> (as named, naming layer, is a layer to open)
-        self.uris: Dict[str, Tuple[str, Optional[str], bool]] = {}
-        self.queue: List[Tuple[str, Optional[str]]] = []  # (layer file to open, named by)
+        self.seen_uris = set()  # base URIs asked for (this level or before)
+        self.layer_uris = set()  # base URIs whose layer is (to be) opened
+        # This level's URIs: base -> (as named, naming layer)
+        self.uris: Dict[str, Tuple[str, Optional[str]]] = {}
+        self.queue = _deque()  # (layer path to open, named by)
 
     def add(self, asset: str, layer, is_layer: bool) -> None:
         """One dependency named by ``layer`` (None: the root layer, named by the caller)."""
+        named_by = layer.identifier if layer is not None else None
         if _is_ayon_uri(asset):
             base = _base(asset)
-            named_by = layer.identifier if layer is not None else None
-            if base in self.seen_uris:
-                pending = self.uris.get(base)
-                if pending and is_layer and not pending[2]:
-                    self.uris[base] = (pending[0], pending[1], True)
-                return
-            self.seen_uris.add(base)
-            self.uris[base] = (asset, named_by, is_layer)
+            if base not in self.seen_uris:
+                self.seen_uris.add(base)
+                self.uris[base] = (asset, named_by)
+            if is_layer and base not in self.layer_uris:
+                self.layer_uris.add(base)
+                # Named before only as an attribute value and resolved then: open it now.
+                if base in self.report.resolved and base not in self.uris:
+                    self.queue.append((self.report.resolved[base], named_by))
             return
-        if layer is not None:
-            path = layer.ComputeAbsolutePath(asset)
-            named_by = layer.identifier
-        else:
-            path, named_by = _os.path.abspath(asset), None
-        if _base(path) not in self.seen_files:
-            self.seen_files.add(_base(path))
-            self.report.files.append(_base(path))
+        path = layer.ComputeAbsolutePath(asset) if layer is not None else _os.path.abspath(asset)
+        self.add_file(_base(path))
         if is_layer:
             self.queue.append((path, named_by))
+        elif _UDIM in path:
+            for tile in _udim_tiles(_base(path)):
+                self.add_file(tile)
+
+    def add_file(self, path: str) -> None:
+        if path not in self.seen_files:
+            self.seen_files.add(path)
+            self.report.files.append(path)
 
     def open_level(self) -> None:
         """Opens every queued layer and, transitively, the file layers they name."""
         Sdf = self.Sdf
         while self.queue:
-            path, named_by = self.queue.pop(0)
+            path, named_by = self.queue.popleft()
             if path in self.opened:
                 continue
             self.opened.add(path)
@@ -185,21 +199,23 @@ class _Walk:
                 self.add(asset, layer, is_layer=False)
 
     def resolve_level(self) -> None:
-        """Resolves this level's URIs in one ``resolve_many`` call; queues the layers."""
+        """Resolves this level's URIs in one ``resolve_many`` call; queues their layers."""
         level, self.uris = self.uris, {}
-        named = [asset for asset, _, _ in level.values()]
         self.report.levels += 1
-        for (base, (asset, named_by, is_layer)), answer in zip(
-            level.items(), self.resolver.resolve_many(named)
-        ):
-            if isinstance(answer, _Resolved):
-                self.report.resolved[base] = _base(answer.path)
-                if is_layer:
-                    self.queue.append((answer.path, named_by))
-            else:
+        answers = self.resolver.resolve_many([asset for asset, _ in level.values()])
+        for (base, (asset, named_by)), answer in zip(level.items(), answers):
+            if not isinstance(answer, _Resolved):
                 self.report.errors.append(
                     DependencyError(asset, named_by, answer.kind, answer.message)
                 )
+                continue
+            path = _base(answer.path)
+            self.report.resolved[base] = path
+            if base in self.layer_uris:
+                self.queue.append((answer.path, named_by))
+            elif _UDIM in path:
+                for tile in _udim_tiles(path):
+                    self.add_file(tile)
 
     def run(self, root_layer: str) -> None:
         self.add(root_layer, None, is_layer=True)
