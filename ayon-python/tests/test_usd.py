@@ -202,13 +202,44 @@ def test_a_root_layer_given_as_a_uri_is_resolved_first(site):
     testkit, root, shot, tmp = site
     resolver = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp / "cache"))
     pin = tmp / "hero_pin.json"
-    report = usd.pin_stage(HERO_V1, pin, resolver)
+    report = usd.pin_stage(HERO_V1, pin, resolver, roots={"work": str(root)})
     assert report.ok, report.errors
     # HERO_V1 itself, then MODEL and PROP3, then nothing new (the cycle back to the hero).
     assert report.levels == 2
     assert set(report.resolved) == {HERO_V1, MODEL, PROP3}
     data = json.loads(pin.read_text())["ayon_resolver_pinning_data"]
     assert data["ayon_pinning_data_entry_scene"] == HERO_V1
+
+
+def test_site_roots_and_write_pinning_file(site):
+    testkit, root, shot, tmp = site
+    r = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp / "cache"))
+    r.resolve(HERO_V1)
+    assert r.site_roots("demo_offline") == {"work": str(root)}  # the per-site override
+    entries = {HERO_V1: "/studio/x/a.usd", "/studio/x/b.usd": "/studio/x/b.usd"}
+    expected = {"ayon_resolver_pinning_data": {
+        HERO_V1: "{root[work]}/a.usd",
+        "{root[work]}/b.usd": "{root[work]}/b.usd",
+        "ayon_pinning_data_entry_scene": "{root[work]}/shot.usd",
+    }}
+    for roots in ("work=/studio/x", {"work": "/studio/x"}):
+        pin = tmp / "given" / "pin.json"
+        pin.parent.mkdir(exist_ok=True)
+        assert r.write_pinning_file(pin, entries, "/studio/x/shot.usd", roots) == 2
+        assert json.loads(pin.read_text()) == expected
+    # Default roots: the site roots of the projects the URIs name.
+    assert r.write_pinning_file(pin, {HERO_V1: str(root / "a.usd")}) == 1
+    assert json.loads(pin.read_text())["ayon_resolver_pinning_data"] == {
+        HERO_V1: "{root[work]}/a.usd"
+    }
+    with pytest.raises(ayon_offline.ConfigError):
+        r.write_pinning_file(pin, entries, roots={"{bad}": "/x"})
+    # Offline, a new session: the roots kept in the persistent cache.
+    testkit.stop()
+    offline = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp / "cache"))
+    assert offline.site_roots("demo_offline") == {"work": str(root)}
+    with pytest.raises(ayon_offline.AyonOfflineError):
+        offline.site_roots("never_seen_project")
 
 
 def test_without_pxr_the_module_imports_and_the_calls_say_what_is_missing(monkeypatch, tmp_path):

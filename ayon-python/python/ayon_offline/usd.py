@@ -20,7 +20,7 @@ import glob as _glob
 import os as _os
 from collections import deque as _deque
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 from ayon_offline import Resolved as _Resolved
 from ayon_offline import Resolver as _Resolver
@@ -241,13 +241,21 @@ def prewarm_stage(root_layer, resolver: Optional[_Resolver] = None) -> StageRepo
     return _walk(root_layer, resolver if resolver is not None else _Resolver.from_env())
 
 
-def pin_stage(root_layer, out_file, resolver: Optional[_Resolver] = None) -> StageReport:
+def pin_stage(
+    root_layer,
+    out_file,
+    resolver: Optional[_Resolver] = None,
+    *,
+    roots: Union[str, Dict[str, str], None] = None,
+) -> StageReport:
     """Writes an AYON pinning file for the stage of ``root_layer`` (a file path or an AYON URI)
     to ``out_file``, atomically: every AYON URI of the stage's dependency closure and every file
     dependency, rootless with the site roots of the URIs' projects, and the entry scene
     (``ayon_pinning_data_entry_scene``: ``root_layer`` as given, format arguments removed). A farm
     worker then resolves the whole stage from the file alone (pinning-only mode, no server).
     Dependencies that failed are left out and listed in ``report.errors``; the rest is pinned.
+    ``roots`` (``name=path,…`` or a dict) replaces the site roots asked of the server, e.g. for a
+    resolver that has no server.
     """
     resolver = resolver if resolver is not None else _Resolver.from_env()
     report = _walk(root_layer, resolver)
@@ -260,5 +268,5 @@ def pin_stage(root_layer, out_file, resolver: Optional[_Resolver] = None) -> Sta
     entry_scene = root if _is_ayon_uri(root) else _os.path.abspath(root)
     report.out_file = _os.fspath(out_file)
     _os.makedirs(_os.path.dirname(_os.path.abspath(report.out_file)), exist_ok=True)
-    report.pinned = resolver.write_pinning_file(report.out_file, entries, entry_scene)
+    report.pinned = resolver.write_pinning_file(report.out_file, entries, entry_scene, roots)
     return report

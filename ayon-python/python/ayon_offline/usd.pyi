@@ -34,5 +34,9 @@ class StageReport:
 
 def prewarm_stage(root_layer: _StrPath, resolver: Optional[Resolver] = None) -> StageReport: ...
 def pin_stage(
-    root_layer: _StrPath, out_file: _StrPath, resolver: Optional[Resolver] = None
+    root_layer: _StrPath,
+    out_file: _StrPath,
+    resolver: Optional[Resolver] = None,
+    *,
+    roots: Union[str, dict[str, str], None] = None,
 ) -> StageReport: ...
