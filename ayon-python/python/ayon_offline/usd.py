@@ -7,8 +7,8 @@ open the root layer, collect its composition asset dependencies
 breadth-first level in **one** call, open the resolved layers, repeat until no new URI appears.
 Relative file paths are anchored to the layer that names them and opened in the same level (no
 request needed); ``<UDIM>`` textures add the tiles found on disk. Every layer is opened once and
-every URI asked for once, so cycles end. Errors are collected per identifier
-in the returned report, never swallowed and never raised for one dependency.
+every URI asked for once, so cycles end. Errors are collected per identifier in the returned
+report, never swallowed and never raised for one dependency.
 
 Needs USD's Python bindings (``pxr``): ``pip install usd-core`` or a DCC's Python. ``pxr`` is
 imported on the first call, so ``import ayon_offline.usd`` works without it.
@@ -251,7 +251,8 @@ def pin_stage(
     """Writes an AYON pinning file for the stage of ``root_layer`` (a file path or an AYON URI)
     to ``out_file``, atomically: every AYON URI of the stage's dependency closure and every file
     dependency, rootless with the site roots of the URIs' projects, and the entry scene
-    (``ayon_pinning_data_entry_scene``: ``root_layer`` as given, format arguments removed). A farm
+    (``ayon_pinning_data_entry_scene``: ``root_layer`` made absolute, or the URI as given, format
+    arguments removed; open exactly that on the farm). A farm
     worker then resolves the whole stage from the file alone (pinning-only mode, no server).
     Dependencies that failed are left out and listed in ``report.errors``; the rest is pinned.
     ``roots`` (``name=path,…`` or a dict) replaces the site roots asked of the server, e.g. for a
