@@ -256,7 +256,8 @@ def pin_stage(
     worker then resolves the whole stage from the file alone (pinning-only mode, no server).
     Dependencies that failed are left out and listed in ``report.errors``; the rest is pinned.
     ``roots`` (``name=path,…`` or a dict) replaces the site roots asked of the server, e.g. for a
-    resolver that has no server.
+    resolver that has no server. Raises ``ConfigError`` when the file cannot be written, and the
+    resolver's error when the site roots of a project are unknown (never fetched, offline).
     """
     resolver = resolver if resolver is not None else _Resolver.from_env()
     report = _walk(root_layer, resolver)
