@@ -8,6 +8,7 @@
 
 mod context;
 mod errors;
+mod pinning;
 mod prepare;
 mod resolver;
 mod state;
@@ -15,8 +16,17 @@ mod values;
 
 use pyo3::prelude::*;
 
-/// The module `ayon_offline`.
+/// True when `path` is an AYON URI (`ayon://` or `ayon+entity://`, any case): the one test
+/// the resolver applies, for Python code that walks asset paths (`ayon_offline.usd`).
+#[pyfunction]
+fn is_ayon_uri(path: &str) -> bool {
+    ayon_uri::is_ayon_uri(path)
+}
+
+/// The native module `ayon_offline._native`; the package `ayon_offline` (python/) re-exports
+/// it and adds the pure-Python submodule `ayon_offline.usd`.
 #[pymodule]
+#[pyo3(name = "_native")]
 fn ayon_offline(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     errors::register(m)?;
@@ -27,5 +37,6 @@ fn ayon_offline(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::PyConnectionState>()?;
     m.add_class::<state::PyStateSubscription>()?;
     m.add_class::<prepare::PyCancelToken>()?;
+    m.add_function(wrap_pyfunction!(is_ayon_uri, m)?)?;
     Ok(())
 }

@@ -12,6 +12,7 @@ use pyo3::types::{PyDict, PyList};
 
 use crate::context::{self, PyResolverContext};
 use crate::errors;
+use crate::pinning::{self, RootsArg};
 use crate::prepare::{self, PyCancelToken};
 use crate::state::{PyConnectionState, PyStateSubscription};
 use crate::values::{PyResolveError, PyResolved};
@@ -403,6 +404,29 @@ impl PyResolver {
             .iter()
             .map(|p| prepare::project_dict(py, p))
             .collect()
+    }
+
+    /// The roots of `project` for this resolver's site (`{"work": "/mnt/projects"}`): the
+    /// server's answer, kept per project (resolving a URI of the project fetched it already),
+    /// else the copy in the persistent cache when offline.
+    fn site_roots(&self, py: Python<'_>, project: &str) -> PyResult<BTreeMap<String, String>> {
+        pinning::site_roots(py, &self.inner, project).map(|r| pinning::roots_dict(&r))
+    }
+
+    /// Writes an AYON pinning file (`ayon_resolver_pinning_data`, the entry scene under
+    /// `ayon_pinning_data_entry_scene`) atomically: `entries` maps identifiers to paths, made
+    /// rootless with `roots` (a `name=path,…` string or a dict), by default the site roots of
+    /// every project the entries' AYON URIs name. Returns how many entries were written.
+    #[pyo3(signature = (path, entries, entry_scene=None, roots=None))]
+    fn write_pinning_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        entries: &Bound<'_, PyDict>,
+        entry_scene: Option<String>,
+        roots: Option<RootsArg>,
+    ) -> PyResult<usize> {
+        pinning::write(py, &self.inner, path, entries, entry_scene, roots)
     }
 
     /// Answers per tier since the resolver was built.

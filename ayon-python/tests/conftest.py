@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 
 import pytest
 
@@ -46,13 +47,16 @@ class Testkit:
         self.start()
 
     def start(self):
-        args = [ayon_bin(), "--json", "testkit", "serve", "--port", str(self.port)]
+        args = [
+            ayon_bin(), "--json", "testkit", "serve", "--port", str(self.port), "--stdin-commands",
+        ]
         if self.api_key:
             args += ["--api-key", self.api_key]
         if self.latency_ms:
             args += ["--latency-ms", str(self.latency_ms)]
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env()
+            args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=clean_env(),
         )
         line = self.proc.stdout.readline()
         if not line:
@@ -62,6 +66,27 @@ class Testkit:
         self.url = info["url"]
         self.api_key = info["apiKey"]
         self.port = int(self.url.rsplit(":", 1)[1].rstrip("/"))
+
+    def command(self, line):
+        """One `--stdin-commands` command; its JSON answer."""
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return json.loads(self.proc.stdout.readline())
+
+    def counters(self):
+        """The server's request counters (`resolveRequests`: POST /api/resolve received…)."""
+        return self.command("counters")
+
+    def put_site_roots(self, project, roots, site_id=SITE_ID):
+        """Overrides `project`'s roots for `site_id` (AYON's PUT /api/projects/{p}/roots/{site})."""
+        req = urllib.request.Request(
+            f"{self.url.rstrip('/')}/api/projects/{project}/roots/{site_id}",
+            data=json.dumps(roots).encode(),
+            method="PUT",
+            headers={"x-api-key": self.api_key, "content-type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            assert resp.status == 204, resp.status
 
     def stop(self):
         if self.proc and self.proc.poll() is None:

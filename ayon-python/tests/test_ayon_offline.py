@@ -26,7 +26,7 @@ from conftest import (
     wait_until,
 )
 
-STUBS = pathlib.Path(__file__).resolve().parent.parent / "ayon_offline.pyi"
+STUBS = pathlib.Path(__file__).resolve().parent.parent / "python" / "ayon_offline" / "__init__.pyi"
 KINDS = [
     "invalid", "not_found", "server_error", "offline", "unknown_root", "auth", "transport",
     "timeout", "http", "decode", "config", "not_pinned", "cache", "runtime", "cancelled",
@@ -49,6 +49,8 @@ def test_stubs_name_exactly_what_the_module_exports():
             members[node.name] = {
                 n.name for n in node.body if isinstance(n, ast.FunctionDef)
             } | {n.target.id for n in node.body if isinstance(n, ast.AnnAssign)}
+        elif isinstance(node, ast.FunctionDef):
+            stubbed.add(node.name)
         elif isinstance(node, ast.AnnAssign):
             stubbed.add(node.target.id)
         elif isinstance(node, ast.Assign):

@@ -29,6 +29,11 @@ pub struct ServeArgs {
     /// fault), so scripts can measure overlap and timeouts.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Read commands from stdin, one a line, answering each with one JSON line on stdout:
+    /// `counters` (requests per route the tests assert on) and `reset-counters`. For scripts
+    /// that drive the server as a child process (the Python module's tests).
+    #[arg(long)]
+    pub stdin_commands: bool,
 }
 
 /// Runs a `testkit` subcommand.
@@ -77,8 +82,40 @@ fn serve(globals: &Globals, args: ServeArgs) -> ExitCode {
         println!("session token: {}", server.session_token());
         println!("Press Ctrl-C to stop.");
     }
+    if args.stdin_commands {
+        answer_commands(&server);
+    }
     // Serve until the process is interrupted; the server runs on its own threads.
     loop {
         std::thread::park();
+    }
+}
+
+/// Answers `--stdin-commands` until stdin closes (then the server keeps serving).
+fn answer_commands(server: &TestServer) {
+    use std::io::{BufRead, Write};
+    for line in std::io::stdin().lock().lines() {
+        let Ok(line) = line else { break };
+        let answer = match line.trim() {
+            "counters" => serde_json::json!({
+                "resolveRequests": server.request_count("POST /api/resolve"),
+                "resolvedUris": server.resolved_uri_count(),
+                "graphqlRequests": server.request_count("POST /graphql"),
+                "wsConnections": server.ws_connection_count(),
+            }),
+            "reset-counters" => {
+                server.reset_counters();
+                serde_json::json!({"ok": true})
+            }
+            "" => continue,
+            other => serde_json::json!({"error": format!("unknown command {other:?}")}),
+        };
+        let mut out = std::io::stdout().lock();
+        if writeln!(out, "{answer}")
+            .and_then(|()| out.flush())
+            .is_err()
+        {
+            break;
+        }
     }
 }
