@@ -45,6 +45,19 @@ pub trait Cache: Send + Sync + std::fmt::Debug {
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError>;
 
+    /// After an entity event for `namespace`'s project: removes the entries `predicate` picks
+    /// (its moving and negative answers) like [`remove_where`](Cache::remove_where), and, for
+    /// a cache with a shared tier, drops them there too and tells every other process sharing
+    /// it to drop theirs. The default is the local removal. Returns how many local entries
+    /// were removed.
+    fn invalidate(
+        &self,
+        namespace: &Namespace,
+        predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
+    ) -> Result<u64, CacheError> {
+        self.remove_where(Some(namespace), predicate)
+    }
+
     /// Commits every buffered write; durable on `Ok`. Backends that never buffer keep the
     /// default, which does nothing.
     fn flush(&self) -> Result<(), CacheError> {

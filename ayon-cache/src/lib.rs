@@ -26,6 +26,7 @@ mod location;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod shared_config;
 mod sqlite;
 mod stats;
 mod tiered;
@@ -37,15 +38,14 @@ pub use key::{Key, Namespace};
 pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path};
 pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
 #[cfg(feature = "redis")]
-pub use redis::{REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisCache, RedisConfig};
+pub use redis::RedisCache;
+pub use shared_config::{REDIS_CA_FILE_ENV, REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisConfig};
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
 pub use stats::{
     BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,
     SharedTierStats, TierStats,
 };
-#[cfg(feature = "redis")]
-pub use tiered::EntryFilter;
-pub use tiered::{TieredCache, TieredCacheBuilder};
+pub use tiered::{EntryFilter, InvalidationHook, TieredCache, TieredCacheBuilder};
 
 #[cfg(test)]
 mod send_sync {
