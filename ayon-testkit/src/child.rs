@@ -1,0 +1,65 @@
+//! Multi-process tests whose other processes are the test binary itself, re-executed for one
+//! test with a role in its environment: spawn them, wait on facts, collect their verdicts.
+//!
+//! A child runs the same `#[test]` function, sees [`ROLE_ENV`] set and plays its role instead
+//! of the parent's; it prints [`CHILD_OK`] when every check of its own passed.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The environment variable carrying a child's role.
+pub const ROLE_ENV: &str = "AYON_TESTKIT_CHILD_ROLE";
+
+/// What a child prints last when all its checks passed.
+pub const CHILD_OK: &str = "CHILD-OK";
+
+/// This process's role when it is a child, `None` in the parent.
+pub fn role() -> Option<String> {
+    std::env::var(ROLE_ENV).ok().filter(|r| !r.is_empty())
+}
+
+/// Re-executes this test binary for the one test `test` (its full name, `--exact`) as `role`,
+/// with `envs` added to the environment and stdout/stderr captured.
+pub fn spawn_self(test: &str, role: &str, envs: &[(&str, String)]) -> std::io::Result<Child> {
+    let mut command = Command::new(std::env::current_exe()?);
+    command
+        .args(["--exact", test, "--nocapture", "--test-threads=1"])
+        .env(ROLE_ENV, role)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        command.env(k, v);
+    }
+    command.spawn()
+}
+
+/// Waits for a child and returns its stdout when it exited successfully and printed
+/// [`CHILD_OK`]; otherwise an error with its status, stdout and stderr for the test to show.
+pub fn finish(role: &str, child: Child) -> Result<String, String> {
+    let out = child
+        .wait_with_output()
+        .map_err(|e| format!("process {role}: {e}"))?;
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    if out.status.success() && stdout.contains(CHILD_OK) {
+        Ok(stdout)
+    } else {
+        Err(format!(
+            "process {role} failed ({}):\n{stdout}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Polls `fact` every 10 ms until it holds (`true`) or `limit` passes (`false`, after a last
+/// look): a bounded wait on a fact instead of a sleep.
+pub fn wait_for(limit: Duration, mut fact: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if fact() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    fact()
+}
