@@ -588,3 +588,79 @@ fn peer_wait_gets_a_peers_answer_and_stops_on_a_negative_one() {
         );
     });
 }
+
+#[test]
+fn tiered_caches_share_through_tls_with_an_acl_user() {
+    let Some(server) = RedisServer::start_tls_or_skip(&[
+        "--user", "default", "off", "--user", "farm", "on", ">s3cret", "~*", "&*", "+@all",
+    ]) else {
+        return;
+    };
+    let (port, ca) = (
+        server.tls_port().expect("TLS port"),
+        server.tls_ca_file().expect("CA file"),
+    );
+    let url = format!("rediss://farm:s3cret@127.0.0.1:{port}");
+    // A TLS handshake in an unoptimised build on a loaded 2-core machine can take longer than
+    // the 50 ms default; the handshake is paid once per pooled connection.
+    let tls = |prefix: &str| {
+        config(&url, prefix)
+            .ca_file(&ca)
+            .timeout(Duration::from_secs(2))
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = tiered(dir_a.path(), tls("tls:"));
+    let b = tiered(dir_b.path(), tls("tls:"));
+    let first = Instant::now();
+    a.put(key(1), answer(1)).unwrap();
+    eprintln!(
+        "first write over TLS (handshake included): {:?}",
+        first.elapsed()
+    );
+    a.put(Key::new(&ns(), "latest"), moving("v1")).unwrap();
+    let got = b.get(&key(1)).unwrap().unwrap_or_else(|| {
+        panic!(
+            "not shared through TLS: B {:?} {:?}; A {:?} {:?}",
+            b.stats(),
+            b.diagnostics(),
+            a.stats(),
+            a.shared().and_then(|r| r.last_error())
+        )
+    });
+    assert_eq!(got, answer(1).with_stored_at(got.stored_at()));
+    assert!(b.get(&Key::new(&ns(), "latest")).unwrap().is_some());
+    // The invalidation channel runs over TLS too.
+    assert!(
+        wait_for(Duration::from_secs(10), || b.is_subscribed()),
+        "B never subscribed over TLS: {:?}",
+        b.diagnostics()
+    );
+    a.invalidate(&ns(), &|_, m| m.freshness.is_moving())
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || b.persistent().is_some_and(
+            |p| p.get(&Key::new(&ns(), "latest")).unwrap().is_none()
+        )),
+        "B's moving entry survived the invalidation: {:?}",
+        b.stats()
+    );
+    for c in [&a, &b] {
+        let s = c.stats().shared.unwrap();
+        assert_eq!(s.errors, 0, "{s:?} {:?}", c.diagnostics());
+        assert!(!s.url.contains("s3cret"), "{}", s.url);
+    }
+    // The certificate is really checked: without our CA (the system's trust store) the
+    // handshake fails, which is a miss, never an error.
+    let untrusted_dir = tempfile::tempdir().unwrap();
+    let untrusted = tiered(
+        untrusted_dir.path(),
+        config(&url, "tls:").timeout(Duration::from_secs(2)),
+    );
+    assert_eq!(untrusted.get(&key(1)).unwrap(), None);
+    assert!(untrusted.stats().shared.unwrap().errors >= 1);
+    let why = untrusted
+        .shared()
+        .and_then(|r| r.last_error())
+        .unwrap_or_default();
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
+}
