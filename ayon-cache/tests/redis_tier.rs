@@ -3,20 +3,20 @@
 //! across processes.
 //!
 //! Skipped with a loud message only when `redis-server` is missing and `CI` is unset.
-//! Children are this test binary re-executed with `ROLE_ENV` set. Built only with feature
-//! `redis` (`required-features` in Cargo.toml).
+//! Children are this test binary re-executed with a role (`ayon_testkit::child`). Built only
+//! with feature `redis` (`required-features` in Cargo.toml).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use ayon_cache::{
     BreakerState, Cache, CacheAdmin, DiagnosticKind, Entry, Freshness, Key, Namespace, RedisConfig,
     Source, TieredCache, Value,
 };
+use ayon_testkit::child::{self, wait_for};
 use ayon_testkit::redis::RedisServer;
 
-const ROLE_ENV: &str = "AYON_CACHE_TEST_REDIS_ROLE";
 const URL_ENV: &str = "AYON_CACHE_TEST_REDIS_URL";
 const DIR_ENV: &str = "AYON_CACHE_TEST_REDIS_DIR";
 const PREFIX_ENV: &str = "AYON_CACHE_TEST_REDIS_PREFIX";
@@ -80,53 +80,32 @@ fn tiered(dir: &Path, config: RedisConfig) -> TieredCache {
     cache
 }
 
-fn spawn_child(test: &str, role: &str, url: &str, dir: &Path, prefix: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(ayon_cache::REDIS_URL_ENV, url)
-        .env(ayon_cache::REDIS_PREFIX_ENV, prefix)
-        .env(ROLE_ENV, role)
-        .env(URL_ENV, url)
-        .env(DIR_ENV, dir)
-        .env(PREFIX_ENV, prefix)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child")
+fn child_env(url: &str, dir: &Path, prefix: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (ayon_cache::REDIS_URL_ENV, url.to_owned()),
+        (ayon_cache::REDIS_PREFIX_ENV, prefix.to_owned()),
+        (URL_ENV, url.to_owned()),
+        (DIR_ENV, dir.display().to_string()),
+        (PREFIX_ENV, prefix.to_owned()),
+    ]
 }
 
-fn finish(role: &str, child: Child) -> String {
-    let out = child.wait_with_output().expect("wait for child");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() && stdout.contains("CHILD-OK"),
-        "process {role} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+fn spawn_child(test: &str, role: &str, url: &str, dir: &Path, prefix: &str) -> Child {
+    child::spawn_self(test, role, &child_env(url, dir, prefix)).expect("spawn child")
+}
+
+fn finish(role: &str, c: Child) -> String {
+    child::finish(role, c).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The child side of a test, when this process is one: `(role, url, dir, prefix)`.
 fn child_args() -> Option<(String, String, std::path::PathBuf, String)> {
     Some((
-        std::env::var(ROLE_ENV).ok()?,
+        child::role()?,
         std::env::var(URL_ENV).ok()?,
         std::env::var_os(DIR_ENV)?.into(),
         std::env::var(PREFIX_ENV).ok()?,
     ))
-}
-
-/// Polls `fact` every 10 ms until it holds or `limit` passes.
-fn wait_for(limit: Duration, mut fact: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if fact() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    fact()
 }
 
 const TWO_PROCESSES: &str = "b_answers_from_redis_what_a_wrote";
@@ -177,7 +156,7 @@ fn b_answers_from_redis_what_a_wrote() {
                 assert_eq!(cache.stats().shared.unwrap().hits, 300);
             }
         }
-        println!("CHILD-OK {role}");
+        println!("{} {role}", child::CHILD_OK);
         return;
     }
     let Some(server) = RedisServer::start_or_skip(&[]) else {
@@ -493,43 +472,27 @@ fn an_invalidation_reaches_four_processes() {
             "{role}: dropped in Redis too"
         );
         assert!(cache.stats().shared.unwrap().invalidations_received >= 1);
-        println!("CHILD-OK {role}");
+        println!("{} {role}", child::CHILD_OK);
         return;
     }
     let Some(server) = RedisServer::start_or_skip(&[]) else {
         return;
     };
     let prefix = "invalidation:";
-    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut children: Vec<(String, Child)> = dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let role = format!("p{i}");
-            let child = spawn_child(INVALIDATION, &role, &server.url(), d.path(), prefix);
-            (role, child)
-        })
-        .collect();
+    let url = server.url();
+    let mut group = child::Group::spawn(INVALIDATION, 4, |dir| child_env(&url, dir, prefix))
+        .expect("spawn children");
     // Wait for every child to hold its entries and listen (each writes a marker file).
-    let all_ready = wait_for(Duration::from_secs(30), || {
-        dirs.iter().all(|d| d.path().join("READY").exists())
-    });
-    if !all_ready {
-        for (role, child) in &mut children {
-            let _ = child.kill();
-            eprintln!("{role}: {:?}", child.wait());
-        }
-        panic!("not every process got ready");
-    }
+    group
+        .wait_ready(Duration::from_secs(30), "READY", || true)
+        .unwrap_or_else(|e| panic!("{e}"));
     let publisher_dir = tempfile::tempdir().unwrap();
     let publisher = tiered(publisher_dir.path(), config(&server.url(), prefix));
     let started = Instant::now();
     publisher
         .invalidate(&ns(), &|_, m| m.freshness.is_moving())
         .unwrap();
-    for (role, child) in children {
-        finish(&role, child);
-    }
+    group.finish().unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
         "four processes dropped their moving entries in {:?}",
         started.elapsed()

@@ -23,19 +23,6 @@ const DIR_ENV: &str = "AYON_CLIENT_TEST_SHARED_DIR";
 const PEER_WAIT_ENV: &str = "AYON_CLIENT_TEST_SHARED_PEER_WAIT_MS";
 const TEST_NAME: &str = "b_resolves_from_redis_what_a_resolved_without_asking_the_server";
 
-/// 100 props × 3 versions in the demo library: 300 distinct immutable answers.
-fn uris() -> Vec<String> {
-    (1..=100)
-        .flat_map(|i| {
-            (1..=3).map(move |v| {
-                format!(
-                    "ayon+entity://demo_offline/assets/props/prop{i:03}?product=usdAsset&version=v{v:03}&representation=usd"
-                )
-            })
-        })
-        .collect()
-}
-
 fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
     let client = Client::builder(server)
         .session_token(token)
@@ -57,7 +44,7 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
     let cache = TieredCache::builder().dir(dir).redis(shared).open();
     assert_eq!(cache.shared().is_some(), with_shared, "{role}: shared tier");
     let offline = OfflineClient::builder(client, Arc::new(cache)).build();
-    let uris = uris();
+    let uris = Library::demo_prop_uris();
     let results = offline.resolve_blocking(&uris);
     let mut lines = Vec::new();
     for (u, r) in uris.iter().zip(results) {

@@ -25,19 +25,6 @@ const OUT_ENV: &str = "AYON_RESOLVER_TEST_SHARED_OUT";
 const READY_LIMIT: Duration = Duration::from_secs(30);
 const FOLLOW_LIMIT: Duration = Duration::from_secs(20);
 
-/// 100 props × 3 versions in the demo library: 300 distinct immutable answers.
-fn uris() -> Vec<String> {
-    (1..=100)
-        .flat_map(|i| {
-            (1..=3).map(move |v| {
-                format!(
-                    "ayon+entity://demo_offline/assets/props/prop{i:03}?product=usdAsset&version=v{v:03}&representation=usd"
-                )
-            })
-        })
-        .collect()
-}
-
 fn server() -> TestServer {
     TestServer::builder()
         .library(Library::demo_offline())
@@ -93,7 +80,7 @@ const TWO: &str = "b_answers_300_uris_from_redis_through_the_resolver_core";
 fn b_answers_300_uris_from_redis_through_the_resolver_core() {
     if let Some(role) = child::role() {
         let r = child_resolver(false);
-        let uris = uris();
+        let uris = Library::demo_prop_uris();
         let refs: Vec<&str> = uris.iter().map(String::as_str).collect();
         let mut lines = Vec::new();
         for (u, got) in uris.iter().zip(r.resolve_many(&refs)) {
@@ -210,27 +197,13 @@ fn a_publish_reaches_four_processes_holding_latest() {
         return;
     };
     let server = server();
-    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut children: Vec<(String, Child)> = dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let role = format!("p{i}");
-            let env = env_for(&server, &redis.url(), "four:", d.path());
-            let c = spawn(FOUR, &role, &env);
-            (role, c)
-        })
-        .collect();
-    let ready = wait_for(READY_LIMIT, || {
-        dirs.iter().all(|d| d.path().join("READY").exists())
-    }) && server.wait_ws_subscribed(1, READY_LIMIT);
-    if !ready {
-        for (role, c) in &mut children {
-            let _ = c.kill();
-            eprintln!("{role}: {:?}", c.wait());
-        }
-        panic!("not every process got ready");
-    }
+    let mut group =
+        child::Group::spawn(FOUR, 4, |dir| env_for(&server, &redis.url(), "four:", dir))
+            .expect("spawn children");
+    // Every child holds `latest` and listens; p0's websocket is subscribed to events.
+    group
+        .wait_ready(READY_LIMIT, "READY", || server.ws_subscribed_count() >= 1)
+        .unwrap_or_else(|e| panic!("{e}"));
     let published = Instant::now();
     let version = server
         .publish_version(
@@ -241,8 +214,7 @@ fn a_publish_reaches_four_processes_holding_latest() {
         )
         .expect("publish");
     assert_eq!(version, 4);
-    for (role, c) in children {
-        let out = finish(&role, c);
+    for (role, out) in group.finish().unwrap_or_else(|e| panic!("{e}")) {
         assert!(
             out.contains(&format!("{role} now")) && out.contains("/v004/"),
             "{out}"

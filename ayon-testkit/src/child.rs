@@ -4,6 +4,7 @@
 //! A child runs the same `#[test]` function, sees [`ROLE_ENV`] set and plays its role instead
 //! of the parent's; it prints [`CHILD_OK`] when every check of its own passed.
 
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -62,4 +63,71 @@ pub fn wait_for(limit: Duration, mut fact: impl FnMut() -> bool) -> bool {
         std::thread::sleep(Duration::from_millis(10));
     }
     fact()
+}
+
+/// Children of one test started together, roles `p0`, `p1`, …, each with its own empty
+/// temporary directory (removed on drop).
+#[derive(Debug)]
+pub struct Group {
+    /// Each child's directory, in role order.
+    pub dirs: Vec<tempfile::TempDir>,
+    /// Each child with its role.
+    pub children: Vec<(String, Child)>,
+}
+
+impl Group {
+    /// Starts `n` children of `test`; `env` gives each its environment from its directory.
+    pub fn spawn(
+        test: &str,
+        n: usize,
+        env: impl Fn(&Path) -> Vec<(&'static str, String)>,
+    ) -> std::io::Result<Group> {
+        let dirs = (0..n)
+            .map(|_| tempfile::tempdir())
+            .collect::<std::io::Result<Vec<_>>>()?;
+        let mut children = Vec::with_capacity(n);
+        for (i, dir) in dirs.iter().enumerate() {
+            let role = format!("p{i}");
+            let c = spawn_self(test, &role, &env(dir.path()))?;
+            children.push((role, c));
+        }
+        Ok(Group { dirs, children })
+    }
+
+    /// Waits up to `limit` until every child has written the file `marker` in its directory
+    /// and `also` holds; if not, kills every child and returns their exit statuses as the
+    /// error, so no child outlives a failed test.
+    pub fn wait_ready(
+        &mut self,
+        limit: Duration,
+        marker: &str,
+        mut also: impl FnMut() -> bool,
+    ) -> Result<(), String> {
+        let dirs = &self.dirs;
+        if wait_for(limit, || {
+            dirs.iter().all(|d| d.path().join(marker).exists()) && also()
+        }) {
+            return Ok(());
+        }
+        let statuses: Vec<String> = self
+            .children
+            .iter_mut()
+            .map(|(role, c)| {
+                let _ = c.kill();
+                format!("{role}: {:?}", c.wait())
+            })
+            .collect();
+        Err(format!(
+            "not every process got ready within {limit:?}: {}",
+            statuses.join(", ")
+        ))
+    }
+
+    /// Waits for every child ([`finish`]); their stdout by role, or the first failure.
+    pub fn finish(self) -> Result<Vec<(String, String)>, String> {
+        self.children
+            .into_iter()
+            .map(|(role, c)| finish(&role, c).map(|out| (role, out)))
+            .collect()
+    }
 }

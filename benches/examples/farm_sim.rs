@@ -32,12 +32,9 @@ const PEER_WAIT_ENV: &str = "AYON_FARM_SIM_PEER_WAIT_MS";
 const LAYER_SETS: usize = 10;
 const URIS: usize = 300;
 
+/// URI `i` of the 300: prop `i / 3 + 1`, version `i % 3 + 1`.
 fn uri(i: usize) -> String {
-    format!(
-        "ayon+entity://demo_offline/assets/props/prop{:03}?product=usdAsset&version=v{:03}&representation=usd",
-        i / 3 + 1,
-        i % 3 + 1
-    )
+    Library::demo_prop_uri(i / 3 + 1, &format!("v{:03}", i % 3 + 1))
 }
 
 /// The layers of set `k`, in load order: the scene layer, then the shot's own.
