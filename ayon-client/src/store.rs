@@ -329,9 +329,8 @@ mod tests {
     #[test]
     fn site_roots_are_never_shareable_and_answers_are() {
         let s = store();
-        let meta = Entry::bytes(&b"x"[..], Freshness::Immutable, ayon_cache::Source::Server)
-            .meta()
-            .clone();
+        let meta =
+            *Entry::bytes(&b"x"[..], Freshness::Immutable, ayon_cache::Source::Server).meta();
         assert!(!AnswerStore::is_shareable(&s.roots_key("demo"), &meta));
         let exact =
             AyonUri::parse("ayon://demo//a?product=p&version=4&representation=usd").unwrap();
