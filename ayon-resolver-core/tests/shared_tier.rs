@@ -124,7 +124,14 @@ fn b_answers_300_uris_from_redis_through_the_resolver_core() {
     let a = run("a", dir_a.path());
     let resolves = server.request_count("POST /api/resolve");
     assert!(resolves > 0, "A asked the server");
+    let roots = "GET /api/projects/demo_offline/siteRoots";
+    let roots_before = server.request_count(roots);
     let b = run("b", dir_b.path());
+    assert_eq!(
+        server.request_count(roots),
+        roots_before + 1,
+        "B asks once for its own site's roots, which are never shared"
+    );
     assert_eq!(a, b, "B's answers are A's");
     assert_eq!(a.lines().count(), 300);
     assert_eq!(
