@@ -2,16 +2,18 @@
 //! with a tiered cache that has a Redis tier; process B, with an empty local cache, answers all
 //! of them from Redis and the server counts no further resolve request.
 //!
-//! The client is not wired to Redis here: it is handed a `TieredCache` built with
-//! `.redis(...)`, as any host can. Children are this test binary re-executed with `ROLE_ENV`.
+//! The client is handed a tiered cache from `AnswerStore::cache_builder()` (site roots stay
+//! local) with `.redis(...)`, as any host can; the resolver core's own proofs, configured from
+//! the environment, are in `ayon-resolver-core/tests/shared_tier.rs`. Children are this test
+//! binary re-executed with `ROLE_ENV`.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ayon_cache::{RedisConfig, TieredCache};
-use ayon_client::{Client, OfflineClient, Platform, Source};
+use ayon_cache::RedisConfig;
+use ayon_client::{AnswerStore, Client, OfflineClient, Platform, Source};
 use ayon_testkit::redis::RedisServer;
 use ayon_testkit::{Library, TestServer};
 
@@ -41,7 +43,8 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
             .peer_wait(peer_wait)
     });
     let with_shared = shared.is_some();
-    let cache = TieredCache::builder().dir(dir).redis(shared).open();
+    // The store's sharing rule: answers are shared, this site's roots stay local.
+    let cache = AnswerStore::cache_builder().dir(dir).redis(shared).open();
     assert_eq!(cache.shared().is_some(), with_shared, "{role}: shared tier");
     let offline = OfflineClient::builder(client, Arc::new(cache)).build();
     let uris = Library::demo_prop_uris();
