@@ -58,6 +58,13 @@ pub trait Cache: Send + Sync + std::fmt::Debug {
         self.remove_where(Some(namespace), predicate)
     }
 
+    /// A count that grows whenever entries were invalidated from outside this handle (another
+    /// process, through a shared tier), so a caller that fetched an answer meanwhile can tell
+    /// it may be old and not store it as fresh. Default: always 0.
+    fn invalidations(&self) -> u64 {
+        0
+    }
+
     /// Commits every buffered write; durable on `Ok`. Backends that never buffer keep the
     /// default, which does nothing.
     fn flush(&self) -> Result<(), CacheError> {

@@ -178,6 +178,7 @@ impl TieredCacheBuilder {
             hasher: std::collections::hash_map::RandomState::new(),
             log,
             memory_counters: TierCounters::default(),
+            remote_invalidations: std::sync::atomic::AtomicU64::new(0),
         });
         #[cfg(feature = "redis")]
         let shared = self.redis.and_then(|config| {
@@ -235,6 +236,8 @@ struct Local {
     hasher: std::collections::hash_map::RandomState,
     log: DiagnosticsLog,
     memory_counters: TierCounters,
+    /// Invalidations from other processes applied here ([`Cache::invalidations`]).
+    remote_invalidations: std::sync::atomic::AtomicU64,
 }
 
 /// The shared tier of a tiered cache and its subscriber.
@@ -277,6 +280,9 @@ impl Shared {
                 Box::new(move |namespace: Option<&Namespace>| {
                     if let Some(local) = weak.upgrade() {
                         let _ = local.remove_where(namespace, &*filter);
+                        local
+                            .remote_invalidations
+                            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                     }
                     if let Some(hook) = &hook {
                         (hook.0)(namespace);
@@ -570,6 +576,12 @@ impl Cache for TieredCache {
             s.redis.publish_invalidation(namespace);
         }
         Ok(dropped)
+    }
+
+    fn invalidations(&self) -> u64 {
+        self.local
+            .remote_invalidations
+            .load(std::sync::atomic::Ordering::Acquire)
     }
 
     fn flush(&self) -> Result<(), CacheError> {

@@ -211,9 +211,13 @@ impl AnswerStore {
         }
     }
 
-    /// The invalidation count, to pass to [`put_fetched`](Self::put_fetched) after a request.
+    /// The invalidation count, to pass to [`put_fetched`](Self::put_fetched) after a request:
+    /// this store's own invalidations plus those other processes sent through the cache's
+    /// shared tier.
     pub(crate) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+        self.epoch
+            .load(Ordering::Acquire)
+            .wrapping_add(self.cache.invalidations())
     }
 
     /// Stores answers fetched since `epoch` in one transaction; if an invalidation happened
@@ -335,6 +339,54 @@ mod tests {
         let exact =
             AyonUri::parse("ayon://demo//a?product=p&version=4&representation=usd").unwrap();
         assert!(AnswerStore::is_shareable(&s.key(&exact), &meta));
+    }
+
+    #[test]
+    fn a_moving_answer_fetched_across_another_process_invalidation_is_not_stored() {
+        let Some(redis) = ayon_testkit::redis::RedisServer::start_or_skip(&[]) else {
+            return;
+        };
+        let shared = || {
+            AnswerStore::cache_builder()
+                .memory_only()
+                .redis(Some(
+                    ayon_cache::RedisConfig::new(redis.url()).prefix("epoch:"),
+                ))
+                .open()
+        };
+        let (here, elsewhere) = (Arc::new(shared()), shared());
+        let config = ClientBuilder::new("https://AYON.example/")
+            .build_config()
+            .unwrap();
+        let s = AnswerStore::new(here.clone(), &config);
+        let wait = std::time::Duration::from_secs(10);
+        assert!(ayon_testkit::child::wait_for(wait, || here.is_subscribed()));
+        let latest =
+            AyonUri::parse("ayon://demo/a?product=p&version=latest&representation=usd").unwrap();
+        let exact = AyonUri::parse("ayon://demo/a?product=p&version=4&representation=usd").unwrap();
+        // A request starts; meanwhile another process sees an event for the project.
+        let epoch = s.epoch();
+        elsewhere
+            .invalidate(&s.namespace("demo"), &|_, m| m.freshness.is_moving())
+            .unwrap();
+        assert!(
+            ayon_testkit::child::wait_for(wait, || here.invalidations() > 0),
+            "the invalidation never arrived: {:?}",
+            ayon_cache::CacheAdmin::stats(&*here)
+        );
+        let writes = vec![
+            (
+                s.key(&latest),
+                s.entry(&latest, &rep("{root[work]}/a_v003.usd")),
+            ),
+            (
+                s.key(&exact),
+                s.entry(&exact, &rep("{root[work]}/a_v004.usd")),
+            ),
+        ];
+        s.put_fetched(writes, epoch);
+        assert!(s.get(&latest).is_none(), "the moving answer may be old");
+        assert!(s.get(&exact).is_some(), "an exact version cannot be");
     }
 
     #[test]
