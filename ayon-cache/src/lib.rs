@@ -2,7 +2,8 @@
 //! second DCC using the same cache at the same time.
 //!
 //! - [`Cache`]: the object-safe, `Send + Sync` hot path (get, put, put_many, remove, remove by
-//!   predicate, flush). Its docs say exactly which calls are durable on return.
+//!   predicate, invalidate after an entity event, flush). Its docs say exactly which calls are
+//!   durable on return.
 //! - [`CacheAdmin`]: inspection and maintenance (len/size, namespaces, stats, diagnostics,
 //!   clear, durability), for tools and tests.
 //! - [`MemoryCache`]: bounded by bytes, sharded (`quick_cache`); lookups scale across threads.
@@ -12,7 +13,9 @@
 //!   directory cannot be written; with feature `redis`, optionally over a shared Redis tier.
 //! - `RedisCache` (feature `redis`): the shared tier a farm or studio puts between the local
 //!   tiers and the server, fail-open (short timeouts, a circuit breaker), with cross-process
-//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL`.
+//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL` ([`RedisConfig`],
+//!   present in every build; a build without the feature leaves a configured tier out and says
+//!   so in its diagnostics).
 //!
 //! Keys are namespaced ([`Namespace::for_server`]: server URL + project). Entries carry their
 //! freshness class, source and format version; the cache never evicts by age, the policy layer
