@@ -66,6 +66,8 @@ pub struct SharedTierStats {
     pub breaker: BreakerState,
     /// Invalidations received from other processes and applied to the local tiers.
     pub invalidations_received: u64,
+    /// The most recent Redis failure, as text (never with the password).
+    pub last_error: Option<String>,
 }
 
 /// Entries and payload bytes of one namespace (`ayon cache stats`).

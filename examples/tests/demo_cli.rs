@@ -242,15 +242,17 @@ fn doctor_shows_the_shared_tier_without_its_password() {
             .env("AYON_OFFLINE_REDIS_URL", url)
             .output()
             .expect("runs");
-        let check = lines(&out)
+        let checks: Vec<Value> = lines(&out)
             .into_iter()
-            .find(|c| c["check"] == "shared tier")
-            .unwrap_or_else(|| {
-                panic!(
-                    "no shared tier check: {}",
-                    String::from_utf8_lossy(&out.stdout)
-                )
-            });
+            .filter(|c| c["check"] == "shared tier")
+            .collect();
+        assert_eq!(checks.len(), 1, "one shared tier line: {checks:?}");
+        let check = checks.into_iter().next().unwrap_or_else(|| {
+            panic!(
+                "no shared tier check: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
         (check, String::from_utf8_lossy(&out.stdout).into_owned())
     };
     let port = redis.port();
@@ -266,5 +268,12 @@ fn doctor_shows_the_shared_tier_without_its_password() {
     assert!(!text.contains("s3cret"), "the password never shows: {text}");
     let (bad, text) = doctor(&format!("redis://farm:wrong@127.0.0.1:{port}"));
     assert_eq!(bad["status"], "fail", "{bad}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("authentication failed"),
+        "the failure says why: {bad}"
+    );
     assert!(!text.contains("wrong@"), "{text}");
 }

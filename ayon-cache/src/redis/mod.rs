@@ -143,6 +143,7 @@ impl RedisCache {
             skipped: self.counters.skipped.get(),
             breaker: self.breaker.state(),
             invalidations_received: self.counters.invalidations.get(),
+            last_error: self.log.last_error(),
         }
     }
 
