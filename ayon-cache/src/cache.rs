@@ -45,6 +45,26 @@ pub trait Cache: Send + Sync + std::fmt::Debug {
         predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
     ) -> Result<u64, CacheError>;
 
+    /// After an entity event for `namespace`'s project: removes the entries `predicate` picks
+    /// (its moving and negative answers) like [`remove_where`](Cache::remove_where), and, for
+    /// a cache with a shared tier, drops them there too and tells every other process sharing
+    /// it to drop theirs. The default is the local removal. Returns how many local entries
+    /// were removed.
+    fn invalidate(
+        &self,
+        namespace: &Namespace,
+        predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
+    ) -> Result<u64, CacheError> {
+        self.remove_where(Some(namespace), predicate)
+    }
+
+    /// A count that grows whenever entries were invalidated from outside this handle (another
+    /// process, through a shared tier), so a caller that fetched an answer meanwhile can tell
+    /// it may be old and not store it as fresh. Default: always 0.
+    fn invalidations(&self) -> u64 {
+        0
+    }
+
     /// Commits every buffered write; durable on `Ok`. Backends that never buffer keep the
     /// default, which does nothing.
     fn flush(&self) -> Result<(), CacheError> {

@@ -66,6 +66,14 @@ pub enum CacheError {
         /// What the Redis client said about it.
         reason: String,
     },
+    /// The CA file for a `rediss://` shared tier (`AYON_OFFLINE_REDIS_CA_FILE`) cannot be read.
+    #[error("the shared cache's CA file {path} cannot be read: {reason}")]
+    RedisCaFile {
+        /// The file named.
+        path: std::path::PathBuf,
+        /// Why it could not be read.
+        reason: String,
+    },
 }
 
 impl CacheError {

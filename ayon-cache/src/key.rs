@@ -31,6 +31,12 @@ impl Namespace {
         format!("{server}{SERVER_PROJECT_SEP}")
     }
 
+    /// The project of a [`for_server`](Self::for_server) namespace of `server` (lower-cased
+    /// as stored); `None` for another server's namespace or a custom one.
+    pub fn project_on(&self, server: &ServerUrl) -> Option<&str> {
+        self.0.strip_prefix(&Namespace::server_prefix(server))
+    }
+
     /// A namespace chosen by the caller (e.g. `"pinning"` or a tool's own name), used as given.
     pub fn custom(name: impl Into<String>) -> Namespace {
         Namespace(name.into())
@@ -128,6 +134,12 @@ mod tests {
             Namespace::for_server(&server("https://ayon.local"), "demo")
         );
         let ns = Namespace::for_server(&server("https://a"), "p");
+        assert_eq!(ns.project_on(&server("HTTPS://A/")), Some("p"));
+        assert_eq!(ns.project_on(&server("https://b")), None);
+        assert_eq!(
+            Namespace::custom("pinning").project_on(&server("https://a")),
+            None
+        );
         assert!(
             ns.as_str()
                 .starts_with(&Namespace::server_prefix(&server("https://A/")))

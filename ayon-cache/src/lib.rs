@@ -2,7 +2,8 @@
 //! second DCC using the same cache at the same time.
 //!
 //! - [`Cache`]: the object-safe, `Send + Sync` hot path (get, put, put_many, remove, remove by
-//!   predicate, flush). Its docs say exactly which calls are durable on return.
+//!   predicate, invalidate after an entity event, flush). Its docs say exactly which calls are
+//!   durable on return.
 //! - [`CacheAdmin`]: inspection and maintenance (len/size, namespaces, stats, diagnostics,
 //!   clear, durability), for tools and tests.
 //! - [`MemoryCache`]: bounded by bytes, sharded (`quick_cache`); lookups scale across threads.
@@ -12,7 +13,9 @@
 //!   directory cannot be written; with feature `redis`, optionally over a shared Redis tier.
 //! - `RedisCache` (feature `redis`): the shared tier a farm or studio puts between the local
 //!   tiers and the server, fail-open (short timeouts, a circuit breaker), with cross-process
-//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL`.
+//!   invalidation of moving entries. Configured by `AYON_OFFLINE_REDIS_URL` ([`RedisConfig`],
+//!   present in every build; a build without the feature leaves a configured tier out and says
+//!   so in its diagnostics).
 //!
 //! Keys are namespaced ([`Namespace::for_server`]: server URL + project). Entries carry their
 //! freshness class, source and format version; the cache never evicts by age, the policy layer
@@ -26,6 +29,7 @@ mod location;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+mod shared_config;
 mod sqlite;
 mod stats;
 mod tiered;
@@ -37,15 +41,14 @@ pub use key::{Key, Namespace};
 pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path};
 pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
 #[cfg(feature = "redis")]
-pub use redis::{REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisCache, RedisConfig};
+pub use redis::RedisCache;
+pub use shared_config::{REDIS_CA_FILE_ENV, REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisConfig};
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
 pub use stats::{
     BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,
     SharedTierStats, TierStats,
 };
-#[cfg(feature = "redis")]
-pub use tiered::EntryFilter;
-pub use tiered::{TieredCache, TieredCacheBuilder};
+pub use tiered::{EntryFilter, InvalidationHook, TieredCache, TieredCacheBuilder};
 
 #[cfg(test)]
 mod send_sync {

@@ -174,12 +174,10 @@ impl CacheAdmin for MemoryCache {
     fn stats(&self) -> CacheStats {
         CacheStats {
             memory: Some(self.counters.snapshot()),
-            persistent: None,
             entries: self.inner.len() as u64,
             bytes: self.payload_bytes(),
             last_error: self.log.last_error(),
-            degraded: false,
-            shared: None,
+            ..CacheStats::default()
         }
     }
 

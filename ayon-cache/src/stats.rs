@@ -50,6 +50,10 @@ pub enum BreakerState {
 /// Counters of the shared (Redis) tier: what `ayon doctor` shows about it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SharedTierStats {
+    /// The Redis URL, without any password (see `RedisConfig::shown_url`).
+    pub url: String,
+    /// Whether this process listens for other processes' invalidations right now.
+    pub subscribed: bool,
     /// Lookups answered by Redis.
     pub hits: u64,
     /// Lookups Redis could not answer (absent, another format version, corrupt).
@@ -62,6 +66,8 @@ pub struct SharedTierStats {
     pub breaker: BreakerState,
     /// Invalidations received from other processes and applied to the local tiers.
     pub invalidations_received: u64,
+    /// The most recent Redis failure, as text (never with the password).
+    pub last_error: Option<String>,
 }
 
 /// Entries and payload bytes of one namespace (`ayon cache stats`).

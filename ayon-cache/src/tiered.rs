@@ -12,27 +12,42 @@ use crate::{
     Cache, CacheAdmin, CacheError, CacheStats, Diagnostic, Entry, EntryMeta, Key, MemoryCache,
     Namespace, NamespaceStats, SqliteCache, SqliteCacheBuilder,
 };
+use crate::{Freshness, RedisConfig};
 #[cfg(feature = "redis")]
-use crate::{Freshness, RedisCache, RedisConfig};
+use crate::{RedisCache, SharedTierStats};
 
 /// Which entries a rule applies to, judged by key and metadata (see
 /// [`TieredCacheBuilder::share_filter`]).
-#[cfg(feature = "redis")]
 pub type EntryFilter = Arc<dyn Fn(&Key, &EntryMeta) -> bool + Send + Sync>;
 
+/// Called after another process's invalidation was applied to the local tiers, with its
+/// namespace (`None`: every namespace, after the subscriber reconnected and may have missed
+/// some), so a host can drop answers it keeps above the cache.
+pub type InvalidationHook = Arc<dyn Fn(Option<&Namespace>) + Send + Sync>;
+
 /// An [`EntryFilter`] that can sit in a `Debug` builder.
-#[cfg(feature = "redis")]
 #[derive(Clone)]
+// Read only by the shared tier, which a build without feature `redis` does not have.
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
 struct Filter(EntryFilter);
 
-#[cfg(feature = "redis")]
 impl std::fmt::Debug for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Filter(..)")
     }
 }
 
-#[cfg(feature = "redis")]
+/// An [`InvalidationHook`] that can sit in a `Debug` builder.
+#[derive(Clone)]
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+struct Hook(InvalidationHook);
+
+impl std::fmt::Debug for Hook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Hook(..)")
+    }
+}
+
 impl Filter {
     fn everything() -> Filter {
         Filter(Arc::new(|_, _| true))
@@ -52,12 +67,10 @@ pub struct TieredCacheBuilder {
     memory_bytes: u64,
     sqlite: SqliteCacheBuilder,
     persistent: bool,
-    #[cfg(feature = "redis")]
     redis: Option<RedisConfig>,
-    #[cfg(feature = "redis")]
     share: Filter,
-    #[cfg(feature = "redis")]
     on_invalidation: Filter,
+    hook: Option<Hook>,
 }
 
 impl Default for TieredCacheBuilder {
@@ -66,12 +79,10 @@ impl Default for TieredCacheBuilder {
             memory_bytes: DEFAULT_MEMORY_BYTES,
             sqlite: SqliteCache::builder(),
             persistent: true,
-            #[cfg(feature = "redis")]
             redis: None,
-            #[cfg(feature = "redis")]
             share: Filter::everything(),
-            #[cfg(feature = "redis")]
             on_invalidation: Filter::not_immutable(),
+            hook: None,
         }
     }
 }
@@ -104,22 +115,21 @@ impl TieredCacheBuilder {
     /// Adds the shared tier below the local ones: memory → SQLite → Redis. A local miss asks
     /// Redis and a Redis hit fills the local tiers; every write also goes to Redis (immutable
     /// entries without expiry, moving ones with their TTL, negative ones never). `None` (e.g.
-    /// from [`RedisConfig::from_env`] with the variable unset) keeps the cache local.
-    #[cfg(feature = "redis")]
+    /// from [`RedisConfig::from_env`] with the variable unset) keeps the cache local. A build
+    /// without feature `redis` leaves a configured tier out and says so in
+    /// [`CacheAdmin::diagnostics`].
     pub fn redis(mut self, config: Option<RedisConfig>) -> Self {
         self.redis = config;
         self
     }
 
     /// The shared tier from `AYON_OFFLINE_REDIS_URL` (and `AYON_OFFLINE_REDIS_PREFIX`), if set.
-    #[cfg(feature = "redis")]
     pub fn redis_from_env(self) -> Self {
         self.redis(RedisConfig::from_env())
     }
 
     /// Which writes go to the shared tier besides the built-in rule (never negative entries):
     /// e.g. keep per-site data such as site roots local. Default: all.
-    #[cfg(feature = "redis")]
     pub fn share_filter(mut self, filter: EntryFilter) -> Self {
         self.share = Filter(filter);
         self
@@ -127,9 +137,15 @@ impl TieredCacheBuilder {
 
     /// Which local entries an invalidation from another process drops, within its namespace.
     /// Default: every entry that is not immutable (moving and negative answers).
-    #[cfg(feature = "redis")]
     pub fn invalidation_filter(mut self, filter: EntryFilter) -> Self {
         self.on_invalidation = Filter(filter);
+        self
+    }
+
+    /// Called (on the subscriber's thread) after another process's invalidation was applied
+    /// here, so a host can drop the answers it keeps above the cache. Keep it short.
+    pub fn on_remote_invalidation(mut self, hook: InvalidationHook) -> Self {
+        self.hook = Some(Hook(hook));
         self
     }
 
@@ -162,12 +178,25 @@ impl TieredCacheBuilder {
             hasher: std::collections::hash_map::RandomState::new(),
             log,
             memory_counters: TierCounters::default(),
+            remote_invalidations: std::sync::atomic::AtomicU64::new(0),
         });
+        #[cfg(feature = "redis")]
+        let shared = self.redis.and_then(|config| {
+            Shared::open(config, &local, self.share, self.on_invalidation, self.hook)
+        });
+        #[cfg(not(feature = "redis"))]
+        if let Some(config) = self.redis {
+            let _ = (self.share, self.on_invalidation, self.hook);
+            let message = format!(
+                "shared tier {} left out: this build has no Redis support (ayon-cache feature `redis`)",
+                config.shown_url()
+            );
+            tracing::warn!(target: "ayon_cache", "{message}");
+            local.log.push(DiagnosticKind::SharedTierOff, message);
+        }
         TieredCache {
             #[cfg(feature = "redis")]
-            shared: self
-                .redis
-                .and_then(|config| Shared::open(config, &local, self.share, self.on_invalidation)),
+            shared,
             local,
             degraded,
         }
@@ -207,6 +236,8 @@ struct Local {
     hasher: std::collections::hash_map::RandomState,
     log: DiagnosticsLog,
     memory_counters: TierCounters,
+    /// Invalidations from other processes applied here ([`Cache::invalidations`]).
+    remote_invalidations: std::sync::atomic::AtomicU64,
 }
 
 /// The shared tier of a tiered cache and its subscriber.
@@ -227,6 +258,7 @@ impl Shared {
         local: &Arc<Local>,
         share: Filter,
         on_invalidation: Filter,
+        hook: Option<Hook>,
     ) -> Option<Shared> {
         let subscribes = config.subscribes();
         let redis = match config.open() {
@@ -248,6 +280,12 @@ impl Shared {
                 Box::new(move |namespace: Option<&Namespace>| {
                     if let Some(local) = weak.upgrade() {
                         let _ = local.remove_where(namespace, &*filter);
+                        local
+                            .remote_invalidations
+                            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                    }
+                    if let Some(hook) = &hook {
+                        (hook.0)(namespace);
                     }
                 }),
                 subscribed.clone(),
@@ -306,24 +344,6 @@ impl TieredCache {
         self.shared
             .as_ref()
             .is_some_and(|s| s.subscribed.load(std::sync::atomic::Ordering::Acquire))
-    }
-
-    /// After an entity event for `namespace`'s project: drops this process's moving and
-    /// negative entries of it (like [`remove_where`](Cache::remove_where) with the
-    /// invalidation filter), drops the shared moving entries, and tells every subscribed
-    /// process to drop theirs. Without a shared tier, only the local part. Returns how many
-    /// local entries were dropped.
-    #[cfg(feature = "redis")]
-    pub fn invalidate(
-        &self,
-        namespace: &Namespace,
-        filter: &dyn Fn(&Key, &EntryMeta) -> bool,
-    ) -> Result<u64, CacheError> {
-        let dropped = self.local.remove_where(Some(namespace), filter)?;
-        if let Some(s) = &self.shared {
-            s.redis.publish_invalidation(namespace);
-        }
-        Ok(dropped)
     }
 
     /// Like [`put`](Cache::put) for this process, but the persistent write is only queued
@@ -542,6 +562,28 @@ impl Cache for TieredCache {
         self.local.remove_where(namespace, predicate)
     }
 
+    /// Drops this process's entries `predicate` picks; with a shared tier also drops the
+    /// shared moving entries of `namespace` and tells every subscribed process to drop its own
+    /// (with its invalidation filter). Redis failures are not errors here.
+    fn invalidate(
+        &self,
+        namespace: &Namespace,
+        predicate: &dyn Fn(&Key, &EntryMeta) -> bool,
+    ) -> Result<u64, CacheError> {
+        let dropped = self.local.remove_where(Some(namespace), predicate)?;
+        #[cfg(feature = "redis")]
+        if let Some(s) = &self.shared {
+            s.redis.publish_invalidation(namespace);
+        }
+        Ok(dropped)
+    }
+
+    fn invalidations(&self) -> u64 {
+        self.local
+            .remote_invalidations
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     fn flush(&self) -> Result<(), CacheError> {
         self.local.flush()
     }
@@ -596,7 +638,10 @@ impl CacheAdmin for TieredCache {
             last_error: self.local.log.last_error().or(persistent_error),
             degraded: self.degraded,
             #[cfg(feature = "redis")]
-            shared: self.shared.as_ref().map(|s| s.redis.shared_stats()),
+            shared: self.shared.as_ref().map(|s| SharedTierStats {
+                subscribed: s.subscribed.load(std::sync::atomic::Ordering::Acquire),
+                ..s.redis.shared_stats()
+            }),
             #[cfg(not(feature = "redis"))]
             shared: None,
         }

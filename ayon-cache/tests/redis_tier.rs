@@ -3,20 +3,20 @@
 //! across processes.
 //!
 //! Skipped with a loud message only when `redis-server` is missing and `CI` is unset.
-//! Children are this test binary re-executed with `ROLE_ENV` set. Built only with feature
-//! `redis` (`required-features` in Cargo.toml).
+//! Children are this test binary re-executed with a role (`ayon_testkit::child`). Built only
+//! with feature `redis` (`required-features` in Cargo.toml).
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use ayon_cache::{
     BreakerState, Cache, CacheAdmin, DiagnosticKind, Entry, Freshness, Key, Namespace, RedisConfig,
     Source, TieredCache, Value,
 };
+use ayon_testkit::child::{self, wait_for};
 use ayon_testkit::redis::RedisServer;
 
-const ROLE_ENV: &str = "AYON_CACHE_TEST_REDIS_ROLE";
 const URL_ENV: &str = "AYON_CACHE_TEST_REDIS_URL";
 const DIR_ENV: &str = "AYON_CACHE_TEST_REDIS_DIR";
 const PREFIX_ENV: &str = "AYON_CACHE_TEST_REDIS_PREFIX";
@@ -80,53 +80,32 @@ fn tiered(dir: &Path, config: RedisConfig) -> TieredCache {
     cache
 }
 
-fn spawn_child(test: &str, role: &str, url: &str, dir: &Path, prefix: &str) -> Child {
-    Command::new(std::env::current_exe().expect("test binary"))
-        .args(["--exact", test, "--nocapture", "--test-threads=1"])
-        .env(ayon_cache::REDIS_URL_ENV, url)
-        .env(ayon_cache::REDIS_PREFIX_ENV, prefix)
-        .env(ROLE_ENV, role)
-        .env(URL_ENV, url)
-        .env(DIR_ENV, dir)
-        .env(PREFIX_ENV, prefix)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn child")
+fn child_env(url: &str, dir: &Path, prefix: &str) -> Vec<(&'static str, String)> {
+    vec![
+        (ayon_cache::REDIS_URL_ENV, url.to_owned()),
+        (ayon_cache::REDIS_PREFIX_ENV, prefix.to_owned()),
+        (URL_ENV, url.to_owned()),
+        (DIR_ENV, dir.display().to_string()),
+        (PREFIX_ENV, prefix.to_owned()),
+    ]
 }
 
-fn finish(role: &str, child: Child) -> String {
-    let out = child.wait_with_output().expect("wait for child");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success() && stdout.contains("CHILD-OK"),
-        "process {role} failed ({}):\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    stdout
+fn spawn_child(test: &str, role: &str, url: &str, dir: &Path, prefix: &str) -> Child {
+    child::spawn_self(test, role, &child_env(url, dir, prefix)).expect("spawn child")
+}
+
+fn finish(role: &str, c: Child) -> String {
+    child::finish(role, c).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The child side of a test, when this process is one: `(role, url, dir, prefix)`.
 fn child_args() -> Option<(String, String, std::path::PathBuf, String)> {
     Some((
-        std::env::var(ROLE_ENV).ok()?,
+        child::role()?,
         std::env::var(URL_ENV).ok()?,
         std::env::var_os(DIR_ENV)?.into(),
         std::env::var(PREFIX_ENV).ok()?,
     ))
-}
-
-/// Polls `fact` every 10 ms until it holds or `limit` passes.
-fn wait_for(limit: Duration, mut fact: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if fact() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    fact()
 }
 
 const TWO_PROCESSES: &str = "b_answers_from_redis_what_a_wrote";
@@ -177,7 +156,7 @@ fn b_answers_from_redis_what_a_wrote() {
                 assert_eq!(cache.stats().shared.unwrap().hits, 300);
             }
         }
-        println!("CHILD-OK {role}");
+        println!("{} {role}", child::CHILD_OK);
         return;
     }
     let Some(server) = RedisServer::start_or_skip(&[]) else {
@@ -493,43 +472,27 @@ fn an_invalidation_reaches_four_processes() {
             "{role}: dropped in Redis too"
         );
         assert!(cache.stats().shared.unwrap().invalidations_received >= 1);
-        println!("CHILD-OK {role}");
+        println!("{} {role}", child::CHILD_OK);
         return;
     }
     let Some(server) = RedisServer::start_or_skip(&[]) else {
         return;
     };
     let prefix = "invalidation:";
-    let dirs: Vec<_> = (0..4).map(|_| tempfile::tempdir().unwrap()).collect();
-    let mut children: Vec<(String, Child)> = dirs
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            let role = format!("p{i}");
-            let child = spawn_child(INVALIDATION, &role, &server.url(), d.path(), prefix);
-            (role, child)
-        })
-        .collect();
+    let url = server.url();
+    let mut group = child::Group::spawn(INVALIDATION, 4, |dir| child_env(&url, dir, prefix))
+        .expect("spawn children");
     // Wait for every child to hold its entries and listen (each writes a marker file).
-    let all_ready = wait_for(Duration::from_secs(30), || {
-        dirs.iter().all(|d| d.path().join("READY").exists())
-    });
-    if !all_ready {
-        for (role, child) in &mut children {
-            let _ = child.kill();
-            eprintln!("{role}: {:?}", child.wait());
-        }
-        panic!("not every process got ready");
-    }
+    group
+        .wait_ready(Duration::from_secs(30), "READY", || true)
+        .unwrap_or_else(|e| panic!("{e}"));
     let publisher_dir = tempfile::tempdir().unwrap();
     let publisher = tiered(publisher_dir.path(), config(&server.url(), prefix));
     let started = Instant::now();
     publisher
         .invalidate(&ns(), &|_, m| m.freshness.is_moving())
         .unwrap();
-    for (role, child) in children {
-        finish(&role, child);
-    }
+    group.finish().unwrap_or_else(|e| panic!("{e}"));
     eprintln!(
         "four processes dropped their moving entries in {:?}",
         started.elapsed()
@@ -587,4 +550,80 @@ fn peer_wait_gets_a_peers_answer_and_stops_on_a_negative_one() {
             "B waited the whole {wait:?}: the claim was not released"
         );
     });
+}
+
+#[test]
+fn tiered_caches_share_through_tls_with_an_acl_user() {
+    let Some(server) = RedisServer::start_tls_or_skip(&[
+        "--user", "default", "off", "--user", "farm", "on", ">s3cret", "~*", "&*", "+@all",
+    ]) else {
+        return;
+    };
+    let (port, ca) = (
+        server.tls_port().expect("TLS port"),
+        server.tls_ca_file().expect("CA file"),
+    );
+    let url = format!("rediss://farm:s3cret@127.0.0.1:{port}");
+    // A TLS handshake in an unoptimised build on a loaded 2-core machine can take longer than
+    // the 50 ms default; the handshake is paid once per pooled connection.
+    let tls = |prefix: &str| {
+        config(&url, prefix)
+            .ca_file(&ca)
+            .timeout(Duration::from_secs(2))
+    };
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let a = tiered(dir_a.path(), tls("tls:"));
+    let b = tiered(dir_b.path(), tls("tls:"));
+    let first = Instant::now();
+    a.put(key(1), answer(1)).unwrap();
+    eprintln!(
+        "first write over TLS (handshake included): {:?}",
+        first.elapsed()
+    );
+    a.put(Key::new(&ns(), "latest"), moving("v1")).unwrap();
+    let got = b.get(&key(1)).unwrap().unwrap_or_else(|| {
+        panic!(
+            "not shared through TLS: B {:?} {:?}; A {:?} {:?}",
+            b.stats(),
+            b.diagnostics(),
+            a.stats(),
+            a.shared().and_then(|r| r.last_error())
+        )
+    });
+    assert_eq!(got, answer(1).with_stored_at(got.stored_at()));
+    assert!(b.get(&Key::new(&ns(), "latest")).unwrap().is_some());
+    // The invalidation channel runs over TLS too.
+    assert!(
+        wait_for(Duration::from_secs(10), || b.is_subscribed()),
+        "B never subscribed over TLS: {:?}",
+        b.diagnostics()
+    );
+    a.invalidate(&ns(), &|_, m| m.freshness.is_moving())
+        .unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || b.persistent().is_some_and(
+            |p| p.get(&Key::new(&ns(), "latest")).unwrap().is_none()
+        )),
+        "B's moving entry survived the invalidation: {:?}",
+        b.stats()
+    );
+    for c in [&a, &b] {
+        let s = c.stats().shared.unwrap();
+        assert_eq!(s.errors, 0, "{s:?} {:?}", c.diagnostics());
+        assert!(!s.url.contains("s3cret"), "{}", s.url);
+    }
+    // The certificate is really checked: without our CA (the system's trust store) the
+    // handshake fails, which is a miss, never an error.
+    let untrusted_dir = tempfile::tempdir().unwrap();
+    let untrusted = tiered(
+        untrusted_dir.path(),
+        config(&url, "tls:").timeout(Duration::from_secs(2)),
+    );
+    assert_eq!(untrusted.get(&key(1)).unwrap(), None);
+    assert!(untrusted.stats().shared.unwrap().errors >= 1);
+    let why = untrusted
+        .shared()
+        .and_then(|r| r.last_error())
+        .unwrap_or_default();
+    assert!(why.to_lowercase().contains("certificate"), "{why}");
 }

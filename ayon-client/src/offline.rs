@@ -394,12 +394,43 @@ impl OfflineInner {
         pending: Pending,
     ) -> Answers {
         let mode = self.mode();
+        let now = SystemTime::now();
+        // A fresh answer that lacked only this site's roots (shared by a process of another
+        // site through a shared tier, which keeps roots local): fetch the roots, not the answer.
+        // Asked once per project and call, so a failing server costs one wait, not one per URI.
+        let mut rest = Vec::with_capacity(pending.len());
+        let mut roots_known: std::collections::HashMap<&str, bool> = Default::default();
+        for (i, stale) in pending {
+            let u = &unique[i];
+            if mode == Mode::Online
+                && let Some(fresh) = stale.as_ref().filter(|e| e.is_fresh_at(now))
+            {
+                let project = u.uri.project();
+                let known = match roots_known.get(project) {
+                    Some(known) => *known,
+                    None => {
+                        let known = self
+                            .client
+                            .inner
+                            .project_roots(project, Some(&self.store), false)
+                            .await
+                            .is_ok();
+                        roots_known.insert(project, known);
+                        known
+                    }
+                };
+                if known && let Some(a) = self.answer_local(u, fresh, false) {
+                    answers[i] = Some(a);
+                    continue;
+                }
+            }
+            rest.push((i, stale));
+        }
         // Join lookups already under way; lead the rest.
         let mut leads = Vec::new();
         let mut follows = Vec::new();
         let mut waiting = Vec::new();
-        let now = SystemTime::now();
-        for (i, stale) in pending {
+        for (i, stale) in rest {
             let u = &unique[i];
             let key = self.key(u);
             // A leader that finished since our lookup wrote the cache before it left the

@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
-use ayon_cache::{Cache, CacheError, Entry, Freshness, Key, Namespace};
+use ayon_cache::{
+    Cache, CacheError, Entry, EntryMeta, Freshness, Key, Namespace, TieredCache, TieredCacheBuilder,
+};
 use ayon_site::{Platform, Roots, ServerUrl};
 use ayon_uri::AyonUri;
 use serde::Deserialize;
@@ -97,6 +99,19 @@ impl AnswerStore {
         self.moving_ttl = moving;
         self.negative_ttl = negative;
         self
+    }
+
+    /// Whether an entry of this store may go to a shared tier that other sites read: answers
+    /// yes (rootless, nothing secret), a site's roots no (they belong to one site).
+    pub fn is_shareable(key: &Key, _meta: &EntryMeta) -> bool {
+        !key.name().starts_with(ROOTS_NAME_PREFIX)
+    }
+
+    /// A tiered cache builder with the sharing rule of this store
+    /// ([`is_shareable`](Self::is_shareable)); add the directory and the shared tier
+    /// (`.redis(...)` / `.redis_from_env()`).
+    pub fn cache_builder() -> TieredCacheBuilder {
+        TieredCache::builder().share_filter(Arc::new(AnswerStore::is_shareable))
     }
 
     /// The cache underneath.
@@ -196,9 +211,13 @@ impl AnswerStore {
         }
     }
 
-    /// The invalidation count, to pass to [`put_fetched`](Self::put_fetched) after a request.
+    /// The invalidation count, to pass to [`put_fetched`](Self::put_fetched) after a request:
+    /// this store's own invalidations plus those other processes sent through the cache's
+    /// shared tier.
     pub(crate) fn epoch(&self) -> u64 {
-        self.epoch.load(Ordering::Acquire)
+        self.epoch
+            .load(Ordering::Acquire)
+            .wrapping_add(self.cache.invalidations())
     }
 
     /// Stores answers fetched since `epoch` in one transaction; if an invalidation happened
@@ -240,14 +259,16 @@ impl AnswerStore {
 
     /// Drops moving and "not found" answers of `project`, or of every project of this server
     /// for `None` (what an entity event, or a missed one, means); roots and immutable answers
-    /// stay. Returns how many entries went.
+    /// stay. For one project this is [`Cache::invalidate`]: a cache with a shared tier also
+    /// drops the shared moving answers and tells the other processes to drop theirs. Returns
+    /// how many local entries went.
     pub fn invalidate(&self, project: Option<&str>) -> Result<u64, CacheError> {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         let movable = |k: &Key, meta: &ayon_cache::EntryMeta| {
             meta.freshness != Freshness::Immutable && !k.name().starts_with(ROOTS_NAME_PREFIX)
         };
         match project {
-            Some(p) => self.cache.remove_where(Some(&self.namespace(p)), &movable),
+            Some(p) => self.cache.invalidate(&self.namespace(p), &movable),
             None => {
                 let prefix = Namespace::server_prefix(&self.server);
                 self.cache.remove_where(None, &move |k, m| {
@@ -307,6 +328,65 @@ mod tests {
         assert!(s.get(&latest).is_none());
         assert!(s.get(&exact).is_some());
         assert_eq!(s.roots("demo"), Some(roots));
+    }
+
+    #[test]
+    fn site_roots_are_never_shareable_and_answers_are() {
+        let s = store();
+        let meta =
+            *Entry::bytes(&b"x"[..], Freshness::Immutable, ayon_cache::Source::Server).meta();
+        assert!(!AnswerStore::is_shareable(&s.roots_key("demo"), &meta));
+        let exact =
+            AyonUri::parse("ayon://demo//a?product=p&version=4&representation=usd").unwrap();
+        assert!(AnswerStore::is_shareable(&s.key(&exact), &meta));
+    }
+
+    #[test]
+    fn a_moving_answer_fetched_across_another_process_invalidation_is_not_stored() {
+        let Some(redis) = ayon_testkit::redis::RedisServer::start_or_skip(&[]) else {
+            return;
+        };
+        let shared = || {
+            AnswerStore::cache_builder()
+                .memory_only()
+                .redis(Some(
+                    ayon_cache::RedisConfig::new(redis.url()).prefix("epoch:"),
+                ))
+                .open()
+        };
+        let (here, elsewhere) = (Arc::new(shared()), shared());
+        let config = ClientBuilder::new("https://AYON.example/")
+            .build_config()
+            .unwrap();
+        let s = AnswerStore::new(here.clone(), &config);
+        let wait = std::time::Duration::from_secs(10);
+        assert!(ayon_testkit::child::wait_for(wait, || here.is_subscribed()));
+        let latest =
+            AyonUri::parse("ayon://demo/a?product=p&version=latest&representation=usd").unwrap();
+        let exact = AyonUri::parse("ayon://demo/a?product=p&version=4&representation=usd").unwrap();
+        // A request starts; meanwhile another process sees an event for the project.
+        let epoch = s.epoch();
+        elsewhere
+            .invalidate(&s.namespace("demo"), &|_, m| m.freshness.is_moving())
+            .unwrap();
+        assert!(
+            ayon_testkit::child::wait_for(wait, || here.invalidations() > 0),
+            "the invalidation never arrived: {:?}",
+            ayon_cache::CacheAdmin::stats(&*here)
+        );
+        let writes = vec![
+            (
+                s.key(&latest),
+                s.entry(&latest, &rep("{root[work]}/a_v003.usd")),
+            ),
+            (
+                s.key(&exact),
+                s.entry(&exact, &rep("{root[work]}/a_v004.usd")),
+            ),
+        ];
+        s.put_fetched(writes, epoch);
+        assert!(s.get(&latest).is_none(), "the moving answer may be old");
+        assert!(s.get(&exact).is_some(), "an exact version cannot be");
     }
 
     #[test]

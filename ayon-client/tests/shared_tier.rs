@@ -2,16 +2,18 @@
 //! with a tiered cache that has a Redis tier; process B, with an empty local cache, answers all
 //! of them from Redis and the server counts no further resolve request.
 //!
-//! The client is not wired to Redis here: it is handed a `TieredCache` built with
-//! `.redis(...)`, as any host can. Children are this test binary re-executed with `ROLE_ENV`.
+//! The client is handed a tiered cache from `AnswerStore::cache_builder()` (site roots stay
+//! local) with `.redis(...)`, as any host can; the resolver core's own proofs, configured from
+//! the environment, are in `ayon-resolver-core/tests/shared_tier.rs`. Children are this test
+//! binary re-executed with `ROLE_ENV`.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ayon_cache::{RedisConfig, TieredCache};
-use ayon_client::{Client, OfflineClient, Platform, Source};
+use ayon_cache::RedisConfig;
+use ayon_client::{AnswerStore, Client, OfflineClient, Platform, Source};
 use ayon_testkit::redis::RedisServer;
 use ayon_testkit::{Library, TestServer};
 
@@ -22,19 +24,6 @@ const REDIS_ENV: &str = "AYON_CLIENT_TEST_SHARED_REDIS";
 const DIR_ENV: &str = "AYON_CLIENT_TEST_SHARED_DIR";
 const PEER_WAIT_ENV: &str = "AYON_CLIENT_TEST_SHARED_PEER_WAIT_MS";
 const TEST_NAME: &str = "b_resolves_from_redis_what_a_resolved_without_asking_the_server";
-
-/// 100 props × 3 versions in the demo library: 300 distinct immutable answers.
-fn uris() -> Vec<String> {
-    (1..=100)
-        .flat_map(|i| {
-            (1..=3).map(move |v| {
-                format!(
-                    "ayon+entity://demo_offline/assets/props/prop{i:03}?product=usdAsset&version=v{v:03}&representation=usd"
-                )
-            })
-        })
-        .collect()
-}
 
 fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
     let client = Client::builder(server)
@@ -54,10 +43,11 @@ fn child(role: &str, server: &str, token: &str, redis: &str, dir: &Path) {
             .peer_wait(peer_wait)
     });
     let with_shared = shared.is_some();
-    let cache = TieredCache::builder().dir(dir).redis(shared).open();
+    // The store's sharing rule: answers are shared, this site's roots stay local.
+    let cache = AnswerStore::cache_builder().dir(dir).redis(shared).open();
     assert_eq!(cache.shared().is_some(), with_shared, "{role}: shared tier");
     let offline = OfflineClient::builder(client, Arc::new(cache)).build();
-    let uris = uris();
+    let uris = Library::demo_prop_uris();
     let results = offline.resolve_blocking(&uris);
     let mut lines = Vec::new();
     for (u, r) in uris.iter().zip(results) {

@@ -86,6 +86,11 @@ impl Answers {
             .retain(|_, a| a.expires.is_none() || a.project != key);
     }
 
+    /// Forgets the moving answers of every project.
+    pub(crate) fn invalidate_moving(&self) {
+        self.map.retain(|_, a| a.expires.is_none());
+    }
+
     /// Forgets everything.
     pub(crate) fn clear(&self) {
         self.map.clear();
@@ -140,6 +145,12 @@ mod tests {
         );
         assert!(a.get("exact").is_some(), "exact versions stay");
         assert!(a.get("other").is_some(), "other projects stay");
+        a.invalidate_moving();
+        assert!(
+            a.get("other").is_none(),
+            "every project's moving answers go"
+        );
+        assert!(a.get("exact").is_some(), "exact versions stay");
         assert!(a.remove("exact"));
         assert!(!a.remove("exact"));
         a.clear();

@@ -79,6 +79,13 @@ pub struct EnvConfig {
     pub pinning_file: Option<PathBuf>,
     /// `PXR_AR_DEFAULT_SEARCH_PATH`, as given.
     pub search_path: Option<String>,
+    /// `AYON_OFFLINE_REDIS_URL`: the shared cache tier (may hold an ACL password: never
+    /// printed by `Debug`).
+    pub redis_url: Option<String>,
+    /// `AYON_OFFLINE_REDIS_PREFIX`: the shared tier's key prefix.
+    pub redis_prefix: Option<String>,
+    /// `AYON_OFFLINE_REDIS_CA_FILE`: the CA of a `rediss://` shared tier.
+    pub redis_ca_file: Option<PathBuf>,
     /// Variables that were set but could not be used (not Unicode), by name.
     pub unreadable: Vec<&'static str>,
 }
@@ -94,6 +101,7 @@ impl std::fmt::Debug for EnvConfig {
             .field("pinning", &self.pinning)
             .field("pinning_file", &self.pinning_file)
             .field("search_path", &self.search_path)
+            .field("redis", &self.redis_config())
             .field("unreadable", &self.unreadable)
             .finish()
     }
@@ -134,8 +142,24 @@ impl EnvConfig {
                 .or_else(|| get(LEGACY_PINNING_FILE_ENV))
                 .map(PathBuf::from),
             search_path: get(crate::fs::SEARCH_PATH_ENV),
+            redis_url: get(ayon_cache::REDIS_URL_ENV),
+            redis_prefix: get(ayon_cache::REDIS_PREFIX_ENV),
+            redis_ca_file: get(ayon_cache::REDIS_CA_FILE_ENV).map(PathBuf::from),
             unreadable: Vec::new(),
         }
+    }
+
+    /// The shared cache tier these variables describe, if any (read by ayon-cache's one rule,
+    /// [`ayon_cache::RedisConfig::from_lookup`]).
+    pub fn redis_config(&self) -> Option<ayon_cache::RedisConfig> {
+        ayon_cache::RedisConfig::from_lookup(|name| match name {
+            ayon_cache::REDIS_URL_ENV => self.redis_url.clone(),
+            ayon_cache::REDIS_PREFIX_ENV => self.redis_prefix.clone(),
+            ayon_cache::REDIS_CA_FILE_ENV => {
+                self.redis_ca_file.as_ref().map(|p| p.display().to_string())
+            }
+            _ => None,
+        })
     }
 }
 
@@ -219,5 +243,21 @@ mod tests {
         assert_eq!(c.api_key.as_deref(), Some("sekrit-key"));
         assert_eq!(c.site_id.as_deref(), Some("my-site"));
         assert!(!format!("{c:?}").contains("sekrit"));
+    }
+
+    #[test]
+    fn the_shared_tier_comes_from_the_environment_and_its_password_is_never_printed() {
+        assert!(env(&[]).redis_config().is_none());
+        let c = env(&[
+            (
+                ayon_cache::REDIS_URL_ENV,
+                "redis://farm:hunter2@redis.farm:6379/2",
+            ),
+            (ayon_cache::REDIS_PREFIX_ENV, "show-x:"),
+        ]);
+        let redis = c.redis_config().expect("configured");
+        assert_eq!(redis.key_prefix(), "show-x:");
+        assert_eq!(redis.shown_url(), "redis://***@redis.farm:6379/2");
+        assert!(!format!("{c:?}").contains("hunter2"), "{c:?}");
     }
 }

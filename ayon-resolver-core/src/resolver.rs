@@ -5,9 +5,11 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use ayon_cache::{Cache, CacheAdmin, MemoryCache, TieredCache, resolve_cache_dir};
+use ayon_cache::{
+    Cache, CacheAdmin, CacheStats, MemoryCache, Namespace, RedisConfig, resolve_cache_dir,
+};
 use ayon_client::{
-    CancelToken, Client, Credentials, OfflineClient, PrepareOptions, PrepareProgress,
+    AnswerStore, CancelToken, Client, Credentials, OfflineClient, PrepareOptions, PrepareProgress,
     PrepareReport, PrepareScope, Resolution,
 };
 use ayon_connectivity::{ConnectionState, Monitor, OfflineReason};
@@ -59,6 +61,7 @@ pub struct ResolverBuilder {
     answer_capacity: usize,
     search_path: Option<SearchPath>,
     backoff: Option<(Duration, Duration)>,
+    shared_tier: Option<RedisConfig>,
 }
 
 impl Default for ResolverBuilder {
@@ -76,6 +79,7 @@ impl Default for ResolverBuilder {
             answer_capacity: DEFAULT_ANSWER_CAPACITY,
             search_path: None,
             backoff: None,
+            shared_tier: None,
         }
     }
 }
@@ -188,6 +192,27 @@ impl ResolverBuilder {
         self
     }
 
+    /// The shared cache tier's URL (else `AYON_OFFLINE_REDIS_URL`): `redis://` or `rediss://`,
+    /// with `user:password@` for an ACL user. Answers resolved by one process are then
+    /// answered from Redis in every other; entity events reach every process through it.
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.env.redis_url = Some(url.into());
+        self
+    }
+
+    /// The shared tier's key prefix (else `AYON_OFFLINE_REDIS_PREFIX`, else `ayon-offline:`).
+    pub fn redis_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.env.redis_prefix = Some(prefix.into());
+        self
+    }
+
+    /// The shared tier with every setting (timeouts, breaker, CA file), instead of the URL and
+    /// prefix above.
+    pub fn shared_tier(mut self, config: RedisConfig) -> Self {
+        self.shared_tier = Some(config);
+        self
+    }
+
     /// Directories for search-path style assets (else `PXR_AR_DEFAULT_SEARCH_PATH`).
     pub fn search_path(mut self, search: SearchPath) -> Self {
         self.search_path = Some(search);
@@ -276,15 +301,24 @@ impl Registry {
     }
 
     pub(crate) fn invalidate_project(&self, project: &str) {
-        let caches: Vec<Arc<Answers>> = self
-            .caches
+        for c in self.live() {
+            c.invalidate_project(project);
+        }
+    }
+
+    /// Forgets every moving answer (invalidations may have been missed).
+    pub(crate) fn invalidate_moving(&self) {
+        for c in self.live() {
+            c.invalidate_moving();
+        }
+    }
+
+    fn live(&self) -> Vec<Arc<Answers>> {
+        self.caches
             .lock()
             .iter()
             .filter_map(Weak::upgrade)
-            .collect();
-        for c in caches {
-            c.invalidate_project(project);
-        }
+            .collect()
     }
 }
 
@@ -581,6 +615,16 @@ impl Resolver {
         self.shared.counters.snapshot()
     }
 
+    /// The answer cache's own statistics (tiers, sizes, the shared tier's hits, misses and
+    /// breaker), once the client is started; `None` before the first AYON URI or
+    /// [`connect`](Self::connect), or when the configuration cannot reach a server.
+    pub fn cache_stats(&self) -> Option<CacheStats> {
+        match self.shared.backend.get() {
+            Some(Ok(b)) => Some(b.admin.stats()),
+            _ => None,
+        }
+    }
+
     /// Problems a user should see, in words: configuration, pinning file, cache health.
     pub fn diagnostics(&self) -> Vec<String> {
         let mut out = self.shared.problems.clone();
@@ -815,9 +859,32 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
         .build()
         .map_err(|e| format!("AYON client configuration: {e}"))?;
     let platform = client.config().platform();
-    let (cache, admin, index): Stores = if s.memory_only {
+    let shared = s.shared_tier.clone().or_else(|| s.env.redis_config());
+    // Answers kept above the cache go too when another process says a project changed.
+    let server = client.config().server_url().clone();
+    let weak = Arc::downgrade(registry);
+    let on_remote: ayon_cache::InvalidationHook = Arc::new(move |namespace: Option<&Namespace>| {
+        let Some(registry) = weak.upgrade() else {
+            return;
+        };
+        match namespace {
+            Some(ns) => {
+                if let Some(project) = ns.project_on(&server) {
+                    registry.invalidate_project(project);
+                }
+            }
+            None => registry.invalidate_moving(),
+        }
+    });
+    let tiered = AnswerStore::cache_builder()
+        .redis(shared.clone())
+        .on_remote_invalidation(on_remote);
+    let (cache, admin, index): Stores = if s.memory_only && shared.is_none() {
         let m = Arc::new(MemoryCache::new(ayon_cache::DEFAULT_MEMORY_BYTES));
         (m.clone(), m, None)
+    } else if s.memory_only {
+        let t = Arc::new(tiered.memory_only().open());
+        (t.clone(), t, None)
     } else {
         let dir = resolve_cache_dir(s.env.cache_dir.as_deref())
             .map_err(|e| format!("cache directory: {e}"))?;
@@ -833,7 +900,7 @@ fn build_backend(s: &ResolverBuilder, registry: &Arc<Registry>) -> Result<Backen
                 None
             }
         };
-        let t = Arc::new(TieredCache::builder().dir(dir).open());
+        let t = Arc::new(tiered.dir(dir).open());
         (t.clone(), t, index)
     };
     let monitor = if s.monitor && s.env.api_key.is_some() && !s.force_offline {

@@ -7,6 +7,7 @@
 //! silent websockets. See `README.md` for what is served and which recorded exchanges are replayed.
 
 mod auth;
+pub mod child;
 pub mod error;
 mod fixtures;
 mod graphql;

@@ -484,6 +484,22 @@ impl Library {
         Library::from_json_str(DEMO_OFFLINE_JSON).unwrap_or_default()
     }
 
+    /// The URI of the demo library's prop `n` (1 to 100): its `usdAsset` product at `version`
+    /// (`v001`…`v003`, `latest`, …), `usd` representation. Bulk tests and benches use these.
+    pub fn demo_prop_uri(n: usize, version: &str) -> String {
+        format!(
+            "ayon+entity://demo_offline/assets/props/prop{n:03}?product=usdAsset&version={version}&representation=usd"
+        )
+    }
+
+    /// The 300 exact prop URIs of the demo library (100 props × `v001`…`v003`), in that order:
+    /// 300 distinct, immutable answers.
+    pub fn demo_prop_uris() -> Vec<String> {
+        (1..=100)
+            .flat_map(|n| (1..=3).map(move |v| Library::demo_prop_uri(n, &format!("v{v:03}"))))
+            .collect()
+    }
+
     /// The demo library as the JSON text it is shipped as.
     pub fn demo_offline_json() -> &'static str {
         DEMO_OFFLINE_JSON

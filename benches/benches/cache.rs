@@ -2,65 +2,21 @@
 //! thread vs two. Targets (BENCHMARKS.md): memory get < 100 ns, SQLite get < 10 us.
 
 use std::hint::black_box;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use ayon_cache::{Cache, Entry, Freshness, Key, MemoryCache, Namespace, Source, SqliteCache};
+use ayon_benches::cache_data::{ENTRIES, bench_each_key, entry, fill, keys, parallel_gets};
+use ayon_cache::{Cache, Key, MemoryCache, SqliteCache};
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-
-const ENTRIES: usize = 10_000;
-
-fn keys(n: usize) -> Vec<Key> {
-    let ns = Namespace::for_server(
-        &"https://ayon.studio.local".parse().expect("server URL"),
-        "demo_offline",
-    );
-    (0..n)
-        .map(|i| {
-            Key::new(
-                &ns,
-                format!(
-                    "ayon+entity://demo_offline/assets/characters/hero{i}?product=usdAsset&version=v004&representation=usd"
-                ),
-            )
-        })
-        .collect()
-}
-
-/// A resolve answer's size: a rootless path plus a little JSON around it (~200 bytes).
-fn entry(i: usize) -> Entry {
-    let value = format!(
-        r#"{{"path":"{{root[work]}}/demo_offline/assets/characters/hero{i}/publish/usd/usdAsset/v004/demo_offline_hero{i}_usdAsset_v004.usd"}}"#
-    );
-    Entry::bytes(value.into_bytes(), Freshness::Immutable, Source::Server)
-}
-
-fn filled<C: Cache>(cache: C, keys: &[Key]) -> C {
-    cache
-        .put_many(
-            keys.iter()
-                .enumerate()
-                .map(|(i, k)| (k.clone(), entry(i)))
-                .collect(),
-        )
-        .expect("fill");
-    cache
-}
 
 fn cache(c: &mut Criterion) {
     let keys = keys(ENTRIES);
     let dir = tempfile::tempdir().expect("temp dir");
-    let memory = Arc::new(filled(MemoryCache::new(256 * 1024 * 1024), &keys));
-    let sqlite = filled(SqliteCache::open_in(dir.path()).expect("open"), &keys);
+    let memory = MemoryCache::new(256 * 1024 * 1024);
+    fill(&memory, &keys);
+    let sqlite = SqliteCache::open_in(dir.path()).expect("open");
+    fill(&sqlite, &keys);
 
     let mut group = c.benchmark_group("cache");
-    let mut i = 0usize;
-    group.bench_function("memory_get_hit", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            memory.get(black_box(&keys[i]))
-        })
-    });
+    bench_each_key(&mut group, "memory_get_hit", &keys, |_, k| memory.get(k));
     group.bench_function("memory_get_hot_key", |b| {
         b.iter(|| memory.get(black_box(&keys[42])))
     });
@@ -68,17 +24,9 @@ fn cache(c: &mut Criterion) {
     group.bench_function("memory_get_miss", |b| {
         b.iter(|| memory.get(black_box(&missing)))
     });
-    group.bench_function("sqlite_get_hit", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            sqlite.get(black_box(&keys[i]))
-        })
-    });
-    group.bench_function("sqlite_put_durable", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            sqlite.put(keys[i].clone(), entry(i))
-        })
+    bench_each_key(&mut group, "sqlite_get_hit", &keys, |_, k| sqlite.get(k));
+    bench_each_key(&mut group, "sqlite_put_durable", &keys, |i, k| {
+        sqlite.put(k.clone(), entry(i))
     });
     group.throughput(Throughput::Elements(1_000));
     group.bench_function("sqlite_put_many_1000", |b| {
@@ -105,28 +53,6 @@ fn cache(c: &mut Criterion) {
         });
     }
     group.finish();
-}
-
-fn parallel_gets(memory: &Arc<MemoryCache>, keys: &[Key], threads: usize, iters: u64) -> Duration {
-    let barrier = std::sync::Barrier::new(threads + 1);
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let barrier = &barrier;
-            s.spawn(move || {
-                barrier.wait();
-                let mut i = t * 997;
-                for _ in 0..iters {
-                    i = (i + 1) % keys.len();
-                    black_box(memory.get(black_box(&keys[i])).ok());
-                }
-            });
-        }
-        barrier.wait();
-        let start = Instant::now();
-        // Scope end joins the threads; measure until then.
-        start
-    })
-    .elapsed()
 }
 
 criterion_group!(benches, cache);

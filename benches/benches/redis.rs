@@ -4,73 +4,11 @@
 //! and measures nothing.
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
 
-use ayon_cache::{
-    Cache, Entry, Freshness, Key, Namespace, RedisConfig, Source, SqliteCache, TieredCache,
-};
+use ayon_benches::cache_data::{ENTRIES, bench_each_key, entry, fill, keys, parallel_gets};
+use ayon_cache::{Cache, RedisConfig, SqliteCache, TieredCache};
 use ayon_testkit::redis::RedisServer;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-
-const ENTRIES: usize = 10_000;
-
-fn keys(n: usize) -> Vec<Key> {
-    let ns = Namespace::for_server(
-        &"https://ayon.studio.local".parse().expect("server URL"),
-        "demo_offline",
-    );
-    (0..n)
-        .map(|i| {
-            Key::new(
-                &ns,
-                format!(
-                    "ayon+entity://demo_offline/assets/characters/hero{i}?product=usdAsset&version=v004&representation=usd"
-                ),
-            )
-        })
-        .collect()
-}
-
-/// A resolve answer's size: a rootless path plus a little JSON around it (~200 bytes).
-fn entry(i: usize) -> Entry {
-    let value = format!(
-        r#"{{"path":"{{root[work]}}/demo_offline/assets/characters/hero{i}/publish/usd/usdAsset/v004/demo_offline_hero{i}_usdAsset_v004.usd"}}"#
-    );
-    Entry::bytes(value.into_bytes(), Freshness::Immutable, Source::Server)
-}
-
-fn fill(cache: &dyn Cache, keys: &[Key]) {
-    for (c, ks) in keys.chunks(1_000).enumerate() {
-        cache
-            .put_many(
-                ks.iter()
-                    .enumerate()
-                    .map(|(i, k)| (k.clone(), entry(c * 1_000 + i)))
-                    .collect(),
-            )
-            .expect("fill");
-    }
-}
-
-fn parallel_gets(cache: &dyn Cache, keys: &[Key], threads: usize, iters: u64) -> Duration {
-    let barrier = std::sync::Barrier::new(threads + 1);
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            let barrier = &barrier;
-            s.spawn(move || {
-                barrier.wait();
-                let mut i = t * 997;
-                for _ in 0..iters {
-                    i = (i + 1) % keys.len();
-                    black_box(cache.get(black_box(&keys[i])).ok());
-                }
-            });
-        }
-        barrier.wait();
-        Instant::now()
-    })
-    .elapsed()
-}
 
 fn redis(c: &mut Criterion) {
     let Some(server) = RedisServer::start_or_skip(&[]) else {
@@ -85,19 +23,8 @@ fn redis(c: &mut Criterion) {
     fill(&sqlite, &keys);
 
     let mut group = c.benchmark_group("cache_shared");
-    let mut i = 0usize;
-    group.bench_function("redis_get_hit", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            redis.get(black_box(&keys[i]))
-        })
-    });
-    group.bench_function("sqlite_get_hit", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            sqlite.get(black_box(&keys[i]))
-        })
-    });
+    bench_each_key(&mut group, "redis_get_hit", &keys, |_, k| redis.get(k));
+    bench_each_key(&mut group, "sqlite_get_hit", &keys, |_, k| sqlite.get(k));
     // A cold worker: memory and SQLite miss, Redis answers and fills them. Each iteration uses
     // a fresh tiered cache only every ENTRIES lookups, so almost every lookup is such a miss.
     let mut tiered = TieredCache::builder()
@@ -117,11 +44,8 @@ fn redis(c: &mut Criterion) {
             tiered.get(black_box(&keys[n % ENTRIES]))
         })
     });
-    group.bench_function("redis_put", |b| {
-        b.iter(|| {
-            i = (i + 1) % ENTRIES;
-            redis.put(keys[i].clone(), entry(i))
-        })
+    bench_each_key(&mut group, "redis_put", &keys, |i, k| {
+        redis.put(k.clone(), entry(i))
     });
     group.finish();
 

@@ -1,2 +1,5 @@
-//! Criterion benchmarks live in `benches/`; this library is empty and exists only so the
-//! package has a target of its own. Run them with `cargo bench -p ayon-benches`.
+//! Criterion benchmarks live in `benches/` (run them with `cargo bench -p ayon-benches`); the
+//! farm simulation in `examples/`. This library holds what several benches share, so they
+//! measure the same data the same way.
+
+pub mod cache_data;

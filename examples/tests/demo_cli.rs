@@ -22,6 +22,8 @@ fn ayon(args: &[&str]) -> Command {
         .env_remove("AYON_PROJECT_NAME")
         .env_remove("AYON_SITE_ID")
         .env_remove("AYON_OFFLINE_CACHE_DIR")
+        .env_remove("AYON_OFFLINE_REDIS_URL")
+        .env_remove("AYON_OFFLINE_REDIS_PREFIX")
         .env_remove("AYON_USD_RESOLVER_ENABLE_PINNING")
         .env_remove("ENABLE_STATIC_GLOBAL_CACHE");
     c
@@ -223,4 +225,55 @@ fn doctor_says_what_is_wrong_and_what_to_do() {
         text.contains("does not answer") && text.contains("is the server up"),
         "{text}"
     );
+}
+
+#[test]
+fn doctor_shows_the_shared_tier_without_its_password() {
+    let Some(redis) = ayon_testkit::redis::RedisServer::start_or_skip(&[
+        "--user", "default", "off", "--user", "farm", "on", ">s3cret", "~*", "&*", "+@all",
+    ]) else {
+        return;
+    };
+    let cache = tempfile::tempdir().expect("tmp");
+    let doctor = |url: &str| {
+        let out = ayon(&["--json", "--cache-dir"])
+            .arg(cache.path())
+            .arg("doctor")
+            .env("AYON_OFFLINE_REDIS_URL", url)
+            .output()
+            .expect("runs");
+        let checks: Vec<Value> = lines(&out)
+            .into_iter()
+            .filter(|c| c["check"] == "shared tier")
+            .collect();
+        assert_eq!(checks.len(), 1, "one shared tier line: {checks:?}");
+        let check = checks.into_iter().next().unwrap_or_else(|| {
+            panic!(
+                "no shared tier check: {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
+        });
+        (check, String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let port = redis.port();
+    let (ok, text) = doctor(&format!("redis://farm:s3cret@127.0.0.1:{port}"));
+    assert_eq!(ok["status"], "ok", "{ok}");
+    let message = ok["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("redis://***@127.0.0.1:{port}"))
+            && message.contains("misses 1")
+            && message.contains("breaker closed"),
+        "{message}"
+    );
+    assert!(!text.contains("s3cret"), "the password never shows: {text}");
+    let (bad, text) = doctor(&format!("redis://farm:wrong@127.0.0.1:{port}"));
+    assert_eq!(bad["status"], "fail", "{bad}");
+    assert!(
+        bad["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("authentication failed"),
+        "the failure says why: {bad}"
+    );
+    assert!(!text.contains("wrong@"), "{text}");
 }

@@ -19,19 +19,9 @@ use redis::{Client, Connection, RedisError, RedisResult};
 use crate::stats::{Counter, DiagnosticKind, DiagnosticsLog};
 use crate::{
     BreakerState, Cache, CacheError, Diagnostic, Entry, EntryMeta, Freshness, Key, Namespace,
-    SharedTierStats,
+    RedisConfig, SharedTierStats,
 };
 use breaker::{Breaker, Transition};
-
-/// The environment variable naming the shared tier: `redis://[user:password@]host[:port][/db]`
-/// or `rediss://…` (TLS). Unset or empty: no shared tier.
-pub const REDIS_URL_ENV: &str = "AYON_OFFLINE_REDIS_URL";
-
-/// The environment variable overriding the key prefix (default `ayon-offline:`).
-pub const REDIS_PREFIX_ENV: &str = "AYON_OFFLINE_REDIS_PREFIX";
-
-/// Prefix of every key and channel, so one Redis can serve other applications too.
-const DEFAULT_PREFIX: &str = "ayon-offline:";
 
 /// How long the moving-entry index of a namespace lives after its last write.
 const INDEX_TTL_SECS: u64 = 86_400;
@@ -50,112 +40,7 @@ redis.call('DEL', KEYS[1])
 return #ks
 ";
 
-/// Settings of the shared tier; see [`RedisConfig::from_env`].
-#[derive(Clone)]
-pub struct RedisConfig {
-    url: String,
-    prefix: String,
-    timeout: Duration,
-    breaker_failures: u32,
-    breaker_cooldown: Duration,
-    subscribe: bool,
-    peer_wait: Duration,
-}
-
-impl std::fmt::Debug for RedisConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The URL may hold an ACL password: show only what is after the `@`.
-        let shown = match self.url.rsplit_once('@') {
-            Some((scheme_user, host)) => {
-                let scheme = scheme_user.split("://").next().unwrap_or("redis");
-                format!("{scheme}://***@{host}")
-            }
-            None => self.url.clone(),
-        };
-        f.debug_struct("RedisConfig")
-            .field("url", &shown)
-            .field("prefix", &self.prefix)
-            .field("timeout", &self.timeout)
-            .field("breaker_failures", &self.breaker_failures)
-            .field("breaker_cooldown", &self.breaker_cooldown)
-            .field("subscribe", &self.subscribe)
-            .field("peer_wait", &self.peer_wait)
-            .finish()
-    }
-}
-
 impl RedisConfig {
-    /// A shared tier at `url` (`redis://` or `rediss://`, optionally with `user:password@`),
-    /// with the defaults: prefix `ayon-offline:`, 50 ms timeout, breaker opening after 3
-    /// consecutive failures for 5 s, invalidations subscribed.
-    pub fn new(url: impl Into<String>) -> RedisConfig {
-        RedisConfig {
-            url: url.into(),
-            prefix: DEFAULT_PREFIX.to_owned(),
-            timeout: Duration::from_millis(50),
-            breaker_failures: 3,
-            breaker_cooldown: Duration::from_secs(5),
-            subscribe: true,
-            peer_wait: Duration::ZERO,
-        }
-    }
-
-    /// From [`REDIS_URL_ENV`] (and [`REDIS_PREFIX_ENV`]); `None` when the URL is unset or empty.
-    pub fn from_env() -> Option<RedisConfig> {
-        let url = std::env::var(REDIS_URL_ENV).ok()?;
-        let url = url.trim();
-        if url.is_empty() {
-            return None;
-        }
-        let config = RedisConfig::new(url);
-        Some(match std::env::var(REDIS_PREFIX_ENV) {
-            Ok(p) if !p.trim().is_empty() => config.prefix(p.trim()),
-            _ => config,
-        })
-    }
-
-    /// Prefix of every key and of the invalidation channel (default `ayon-offline:`).
-    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
-        self
-    }
-
-    /// Connect, read and write timeout of every Redis call (default 50 ms; at least 1 ms).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout.max(Duration::from_millis(1));
-        self
-    }
-
-    /// Opens the breaker after `failures` consecutive failed calls, for `cooldown`
-    /// (default 3 and 5 s).
-    pub fn breaker(mut self, failures: u32, cooldown: Duration) -> Self {
-        self.breaker_failures = failures.max(1);
-        self.breaker_cooldown = cooldown;
-        self
-    }
-
-    /// Whether a tiered cache listens for invalidations from other processes (default true).
-    pub fn subscribe(mut self, subscribe: bool) -> Self {
-        self.subscribe = subscribe;
-        self
-    }
-
-    /// Cross-process single-flight (default off: zero). When a tiered cache misses everywhere,
-    /// it claims the key in Redis for the caller to fetch; a process missing a key another
-    /// process holds the claim of waits up to `wait` for that answer to appear in Redis instead
-    /// of asking the server too. A wait that runs out turns waiting off for ten times `wait`,
-    /// so a claimant that never answers costs each process at most one wait per period.
-    /// Needs Redis 7 (`SET NX GET`); older servers just never wait.
-    pub fn peer_wait(mut self, wait: Duration) -> Self {
-        self.peer_wait = wait;
-        self
-    }
-
-    /// Whether a tiered cache should start the invalidation subscriber.
-    pub(crate) fn subscribes(&self) -> bool {
-        self.subscribe
-    }
-
     /// Opens the shared tier: checks the URL, connects lazily (Redis down at start is fine).
     pub fn open(self) -> Result<RedisCache, CacheError> {
         RedisCache::open(self)
@@ -210,9 +95,23 @@ impl RedisCache {
             // if nobody has (an `Err` means one is installed already, which is as good).
             let _ = rustls::crypto::ring::default_provider().install_default();
         }
-        let client = Client::open(config.url.as_str()).map_err(|e| CacheError::BadRedisUrl {
+        let bad_url = |e: RedisError| CacheError::BadRedisUrl {
             reason: e.to_string(),
-        })?;
+        };
+        let client = match &config.ca_file {
+            Some(path) if config.url.starts_with("rediss://") => {
+                let pem = std::fs::read(path).map_err(|e| CacheError::RedisCaFile {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?;
+                let certs = redis::TlsCertificates {
+                    client_tls: None,
+                    root_cert: Some(pem),
+                };
+                Client::build_with_tls(config.url.as_str(), certs).map_err(bad_url)?
+            }
+            _ => Client::open(config.url.as_str()).map_err(bad_url)?,
+        };
         let origin = format!(
             "{}-{:x}",
             std::process::id(),
@@ -236,12 +135,15 @@ impl RedisCache {
     /// The shared tier's counters and breaker state.
     pub fn shared_stats(&self) -> SharedTierStats {
         SharedTierStats {
+            url: self.config.shown_url(),
+            subscribed: false,
             hits: self.counters.hits.get(),
             misses: self.counters.misses.get(),
             errors: self.counters.errors.get(),
             skipped: self.counters.skipped.get(),
             breaker: self.breaker.state(),
             invalidations_received: self.counters.invalidations.get(),
+            last_error: self.log.last_error(),
         }
     }
 

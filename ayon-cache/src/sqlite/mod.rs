@@ -569,13 +569,11 @@ impl CacheAdmin for SqliteCache {
                 (0, 0)
             });
         CacheStats {
-            memory: None,
             persistent: Some(self.counters.snapshot()),
             entries,
             bytes,
             last_error: self.log.last_error(),
-            degraded: false,
-            shared: None,
+            ..CacheStats::default()
         }
     }
 

@@ -4,7 +4,9 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ayon_cache::{CacheAdmin, SqliteCache, resolve_cache_dir};
+use ayon_cache::{
+    BreakerState, Cache, CacheAdmin, Key, Namespace, SqliteCache, TieredCache, resolve_cache_dir,
+};
 use ayon_client::Client;
 use ayon_index::Index;
 use ayon_resolver_core::{EnvConfig, PinningSwitch};
@@ -265,15 +267,65 @@ fn local_checks(r: &mut Report, globals: &Globals) {
             }
         }
     }
-    match std::env::var("AYON_OFFLINE_REDIS_URL") {
-        Ok(url) if !url.trim().is_empty() => {
-            let shown = url.split('@').next_back().unwrap_or("");
-            r.line("shared tier", Status::Ok, format!("Redis configured at {shown} (fails open: a slow or absent Redis never blocks a resolve)"));
-        }
-        _ => r.line(
-            "shared tier",
+    shared_tier_check(r, &env);
+}
+
+/// The shared cache tier (`AYON_OFFLINE_REDIS_URL`): its URL without the password, whether it
+/// answers within the resolvers' own timeout, and this probe's hits, misses and breaker.
+fn shared_tier_check(r: &mut Report, env: &EnvConfig) {
+    const CHECK: &str = "shared tier";
+    let Some(config) = env.redis_config() else {
+        r.line(
+            CHECK,
             Status::Ok,
-            "none (AYON_OFFLINE_REDIS_URL unset)",
-        ),
+            "not configured (set AYON_OFFLINE_REDIS_URL=redis://host:6379 so a farm resolves each answer from the server once)",
+        );
+        return;
+    };
+    let url = config.shown_url();
+    let prefix = config.key_prefix().to_owned();
+    let cache = TieredCache::builder()
+        .memory_only()
+        .redis(Some(config.subscribe(false)))
+        .open();
+    let Some(_) = cache.stats().shared else {
+        let why: Vec<String> = cache.diagnostics().into_iter().map(|d| d.message).collect();
+        r.line(
+            CHECK,
+            Status::Fail,
+            format!("{url}: {} — resolvers run without it", why.join("; ")),
+        );
+        return;
+    };
+    // A key nobody writes: one real read through the tier, as a resolver's miss would do it.
+    let probe = Key::new(&Namespace::custom("ayon-doctor"), "probe");
+    let _ = cache.get(&probe);
+    let Some(s) = cache.stats().shared else {
+        return;
+    };
+    let breaker = match s.breaker {
+        BreakerState::Closed => "closed",
+        BreakerState::Open => "open",
+        BreakerState::HalfOpen => "half-open",
+    };
+    let counts = format!(
+        "hits {}, misses {}, errors {}, breaker {breaker}",
+        s.hits, s.misses, s.errors
+    );
+    if s.errors > 0 {
+        let last = s.last_error.unwrap_or_default();
+        r.line(
+            CHECK,
+            Status::Fail,
+            format!(
+                "{url} did not answer ({counts}): {last} — resolvers fall back to their local cache and the server; check the URL, user, password and firewall"
+            ),
+        );
+    } else {
+        r.line(
+            CHECK,
+            Status::Ok,
+            format!("{url} answers (prefix {prefix}; {counts})"),
+        );
     }
 }
