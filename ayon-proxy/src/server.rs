@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use ayon_cache::{Cache, CacheAdmin, SqliteCache, TieredCache};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Limited};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderMap, HeaderValue, UPGRADE};
 use hyper::http::request::Parts;
@@ -39,6 +39,10 @@ pub const STORE_FILE_NAME: &str = "proxy.sqlite";
 
 /// How long the proxy waits for a request line before handing the connection to hyper anyway.
 const REQUEST_LINE_WAIT: Duration = Duration::from_secs(5);
+/// How much of a too-large inspected body is read and dropped before answering 413.
+const DRAIN_LIMIT: usize = 64 << 20;
+/// How long that may take.
+const DRAIN_TIME: Duration = Duration::from_secs(10);
 /// The longest request line the proxy checks (longer ones are hyper's to judge).
 const REQUEST_LINE_PEEK: usize = 16 * 1024;
 
@@ -302,21 +306,22 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
         Route::Inspect(what) => {
             let (parts, body) = req.into_parts();
             let limit = shared.config.max_inspected_body;
-            let bytes = match Limited::new(body, limit).collect().await {
-                Ok(c) => c.to_bytes(),
-                Err(e) => {
+            let bytes = match read_body(body, limit).await {
+                Ok(b) => b,
+                Err(why) => {
                     shared.counters.bump(Count::BadRequest);
-                    return if e.is::<http_body_util::LengthLimitError>() {
-                        error(
+                    return match why {
+                        BodyRefusal::TooLarge => error(
                             413,
                             format!(
                                 "{} {}: the request body is larger than the {limit} bytes ayon-proxy reads",
                                 parts.method,
                                 parts.uri.path()
                             ),
-                        )
-                    } else {
-                        error(400, format!("the request body could not be read: {e}"))
+                        ),
+                        BodyRefusal::Unreadable(e) => {
+                            error(400, format!("the request body could not be read: {e}"))
+                        }
                     };
                 }
             };
@@ -333,6 +338,42 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
             };
             exchange(&shared, parts, Payload::Buffered(bytes), kind).await
         }
+    }
+}
+
+/// Why an inspected body was not taken.
+enum BodyRefusal {
+    TooLarge,
+    Unreadable(String),
+}
+
+/// Reads a body of at most `limit` bytes. A larger one is read on and dropped (up to
+/// [`DRAIN_LIMIT`], within [`DRAIN_TIME`]) before the 413, so the client, still sending,
+/// reads the answer instead of a broken pipe.
+async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyRefusal> {
+    let mut out = Vec::new();
+    let mut seen = 0usize;
+    let drain = async {
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|e| BodyRefusal::Unreadable(e.to_string()))?;
+            if let Ok(data) = frame.into_data() {
+                seen += data.len();
+                if seen <= limit {
+                    out.extend_from_slice(&data);
+                } else if seen > DRAIN_LIMIT {
+                    break;
+                }
+            }
+        }
+        Ok::<(), BodyRefusal>(())
+    };
+    match tokio::time::timeout(DRAIN_TIME, drain).await {
+        Ok(Ok(())) if seen <= limit => Ok(Bytes::from(out)),
+        Ok(Ok(())) | Err(_) if seen > limit => Err(BodyRefusal::TooLarge),
+        Ok(Err(e)) => Err(e),
+        _ => Err(BodyRefusal::Unreadable(
+            "the body did not arrive in time".to_owned(),
+        )),
     }
 }
 

@@ -67,6 +67,18 @@ async fn forwards_records_and_replays_offline() {
         "{unseen_query:?}"
     );
 
+    // A resolve never asked, with no prepared index: 503 saying so.
+    let resolve = rig
+        .send(
+            "POST",
+            "/api/resolve",
+            &key,
+            Some(json!({"uris": ["ayon://demo_offline/assets/characters/hero?product=usdAsset&version=v001&representation=usd"]})),
+        )
+        .await;
+    resolve.assert_ayon_error(503);
+    assert!(resolve.detail().contains("prepared"), "{resolve:?}");
+
     // Writes: refused, not sent, not queued, never recorded as if written.
     let write = rig
         .send(
@@ -93,7 +105,7 @@ async fn forwards_records_and_replays_offline() {
     patch.assert_ayon_error(503);
     let status = rig.proxy.status();
     assert_eq!(status.counts.writes_refused, 3, "{status:?}");
-    assert!(status.counts.not_cached >= 2, "{status:?}");
+    assert!(status.counts.not_cached >= 3, "{status:?}");
     assert_eq!(status.state, "offline");
 
     // A key the server never accepted: 401, not someone else's answers.
