@@ -5,15 +5,20 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use ayon_cache::{Cache, Entry, Freshness, Key, Namespace, Source, Value};
 use ayon_site::{Credential, Secret, ServerUrl};
 use hyper::header::HeaderMap;
-use parking_lot::RwLock;
+use parking_lot::{Mutex, RwLock};
 use ring::hmac;
 use ring::rand::{SecureRandom, SystemRandom};
 
-/// The namespace of answers to requests that carried no credential (`GET /`, `/api/info`).
+/// How long a refusal is remembered before the server is asked about the credential again.
+const REFUSAL_MEMORY: Duration = Duration::from_secs(60);
+
+/// The namespace of public answers: to requests with no credential, or with one the server
+/// refused while answering anyway (`GET /`, `/api/info`). Offline they are served to anyone.
 pub(crate) const ANONYMOUS: &str = "-";
 
 /// The credential a request carries, in the order the server looks (`Authorization: Bearer`,
@@ -66,6 +71,9 @@ pub(crate) struct Identities {
     namespace: Namespace,
     store: Arc<dyn Cache>,
     known: RwLock<HashMap<String, String>>,
+    /// Credentials the server just refused (in memory only), so public reads sent with them
+    /// (ayon_api sends an API key as `Bearer` first) do not ask `/api/users/me` each time.
+    refused: Mutex<HashMap<String, Instant>>,
 }
 
 impl std::fmt::Debug for Identities {
@@ -86,6 +94,7 @@ impl Identities {
             namespace: Namespace::custom(format!("ayon-proxy-auth|{server}")),
             store,
             known: RwLock::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -129,6 +138,21 @@ impl Identities {
             self.known.write().remove(&hash);
             let _ = self.store.remove(&Key::new(&self.namespace, &hash));
         }
+    }
+
+    /// Notes that the server refused `c` just now.
+    pub(crate) fn refused(&self, c: &Credential) {
+        let mut refused = self.refused.lock();
+        refused.retain(|_, at| at.elapsed() < REFUSAL_MEMORY);
+        refused.insert(self.hash(c), Instant::now());
+    }
+
+    /// True when the server refused `c` less than [`REFUSAL_MEMORY`] ago.
+    pub(crate) fn recently_refused(&self, c: &Credential) -> bool {
+        self.refused
+            .lock()
+            .get(&self.hash(c))
+            .is_some_and(|at| at.elapsed() < REFUSAL_MEMORY)
     }
 
     /// How many credentials are known in this process.

@@ -29,6 +29,7 @@
 mod answer;
 mod config;
 mod error;
+mod graphql;
 mod health;
 mod identity;
 mod record;

@@ -115,75 +115,6 @@ pub(crate) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// What the operations of a GraphQL document are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operation {
-    /// Only queries (`query ...` or a bare `{ ... }`): a read.
-    Query,
-    /// At least one mutation or subscription: never recorded or replayed.
-    Mutation,
-}
-
-/// The kind of a `POST /graphql` body, or why it is not a GraphQL request
-/// (not JSON, no `query` string).
-pub(crate) fn graphql_operation(body: &[u8]) -> Result<Operation, String> {
-    let v: serde_json::Value = serde_json::from_slice(body)
-        .map_err(|e| format!("the GraphQL request body is not JSON: {e}"))?;
-    let query = v
-        .get("query")
-        .and_then(serde_json::Value::as_str)
-        .ok_or("the GraphQL request body has no `query` string")?;
-    Ok(document_operation(query))
-}
-
-/// Scans the document's top level (outside braces, strings and comments) for the keywords
-/// `mutation` and `subscription`; fragments and queries are reads.
-fn document_operation(doc: &str) -> Operation {
-    let bytes = doc.as_bytes();
-    let mut depth = 0usize;
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'#' => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'"' => {
-                let block = bytes[i..].starts_with(b"\"\"\"");
-                i += if block { 3 } else { 1 };
-                while i < bytes.len() {
-                    if block && bytes[i..].starts_with(b"\"\"\"") {
-                        i += 2;
-                        break;
-                    }
-                    if !block && bytes[i] == b'\\' {
-                        i += 1;
-                    } else if !block && bytes[i] == b'"' {
-                        break;
-                    }
-                    i += 1;
-                }
-            }
-            b'{' | b'(' => depth += 1,
-            b'}' | b')' => depth = depth.saturating_sub(1),
-            c if depth == 0 && (c.is_ascii_alphabetic() || c == b'_') => {
-                let start = i;
-                while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_') {
-                    i += 1;
-                }
-                if matches!(&doc[start..i], "mutation" | "subscription") {
-                    return Operation::Mutation;
-                }
-                continue;
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    Operation::Query
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,32 +156,6 @@ mod tests {
         assert!(!is_download_path("/api/projects/demo"));
         assert!(is_download_path("/api/desktop/installers/x.zip"));
         assert!(!is_download_path("/api/desktop/installers"));
-    }
-
-    #[test]
-    fn graphql_operations() {
-        let op =
-            |q: &str| graphql_operation(serde_json::json!({ "query": q }).to_string().as_bytes());
-        assert_eq!(
-            op("query Folders { project { name } }"),
-            Ok(Operation::Query)
-        );
-        assert_eq!(
-            op("{ projects { edges { node { name } } } }"),
-            Ok(Operation::Query)
-        );
-        assert_eq!(
-            op("query A($m: String = \"mutation\") { a(x: \"mutation {\") } # mutation\n"),
-            Ok(Operation::Query)
-        );
-        assert_eq!(op("mutation { createThing }"), Ok(Operation::Mutation));
-        assert_eq!(
-            op("query A { a } mutation B { b }"),
-            Ok(Operation::Mutation)
-        );
-        assert_eq!(op("subscription { s }"), Ok(Operation::Mutation));
-        assert!(graphql_operation(b"not json").is_err());
-        assert!(graphql_operation(b"{\"variables\": {}}").is_err());
     }
 
     #[test]

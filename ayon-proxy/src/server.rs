@@ -22,13 +22,11 @@ use tokio::sync::watch;
 use crate::answer::{Body, BoxError, OFFLINE_HEADER, error, full, json, raw_bad_request};
 use crate::config::ProxyConfig;
 use crate::error::ProxyError;
+use crate::graphql;
 use crate::health::Health;
 use crate::identity::{ANONYMOUS, Identities, Presented};
 use crate::record::{ReadKey, Recorder};
-use crate::request::{
-    Inspected, Operation, Route, graphql_operation, is_download_answer, is_download_path,
-    strip_hop_by_hop,
-};
+use crate::request::{Inspected, Route, is_download_answer, is_download_path, strip_hop_by_hop};
 use crate::resolve::{IndexAnswer, OfflineResolver};
 use crate::status::{Count, Counters, ProxyStatus, StoreStatus};
 use crate::upstream::{Failure, Upstream};
@@ -304,7 +302,7 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
             exchange(&shared, parts, Payload::Streamed(body), Kind::Write).await
         }
         Route::Inspect(what) => {
-            let (parts, body) = req.into_parts();
+            let (mut parts, body) = req.into_parts();
             let limit = shared.config.max_inspected_body;
             let bytes = match read_body(body, limit).await {
                 Ok(b) => b,
@@ -325,21 +323,37 @@ async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Body> {
                     };
                 }
             };
-            let kind = match what {
-                Inspected::Resolve => Kind::Resolve,
-                Inspected::Graphql => match graphql_operation(&bytes) {
-                    Ok(Operation::Query) => Kind::Read,
-                    Ok(Operation::Mutation) => Kind::Write,
+            // The answer is keyed on the body's meaning, not its spelling (see `graphql`).
+            let (kind, key_body) = match what {
+                Inspected::Resolve => {
+                    let canonical = graphql::canonical_body(&bytes).map(Bytes::from);
+                    (Kind::Resolve, canonical.unwrap_or_else(|| bytes.clone()))
+                }
+                Inspected::Graphql => match graphql::parse(&bytes) {
+                    Ok(q) => {
+                        if let Some(name) = q.name {
+                            parts.extensions.insert(OperationName(name));
+                        }
+                        let kind = match q.operation {
+                            graphql::Operation::Query => Kind::Read,
+                            graphql::Operation::Mutation => Kind::Write,
+                        };
+                        (kind, Bytes::from(q.canonical))
+                    }
                     Err(why) => {
                         shared.counters.bump(Count::BadRequest);
                         return error(400, why);
                     }
                 },
             };
-            exchange(&shared, parts, Payload::Buffered(bytes), kind).await
+            exchange(&shared, parts, Payload::Buffered { bytes, key_body }, kind).await
         }
     }
 }
+
+/// The name of a GraphQL operation, kept with the request for messages.
+#[derive(Debug, Clone)]
+struct OperationName(String);
 
 /// Why an inspected body was not taken.
 enum BodyRefusal {
@@ -379,14 +393,18 @@ async fn read_body(mut body: Incoming, limit: usize) -> Result<Bytes, BodyRefusa
 
 /// A request's body: read already (inspected POSTs) or still on the wire.
 enum Payload {
-    Buffered(Bytes),
+    /// The body as sent, and the canonical form the answer is keyed on.
+    Buffered {
+        bytes: Bytes,
+        key_body: Bytes,
+    },
     Streamed(Incoming),
 }
 
 impl Payload {
-    fn bytes(&self) -> Option<&Bytes> {
+    fn key_body(&self) -> Option<&Bytes> {
         match self {
-            Payload::Buffered(b) => Some(b),
+            Payload::Buffered { key_body, .. } => Some(key_body),
             Payload::Streamed(_) => None,
         }
     }
@@ -443,7 +461,7 @@ async fn exchange(
     kind: Kind,
 ) -> Response<Body> {
     let presented = Presented::of(&parts.headers);
-    let buffered = payload.bytes().cloned();
+    let buffered = payload.key_body().cloned();
     if shared.health.is_offline() {
         return offline(
             shared,
@@ -457,7 +475,7 @@ async fn exchange(
     let mut headers = parts.headers.clone();
     strip_hop_by_hop(&mut headers);
     let body = match payload {
-        Payload::Buffered(b) => reqwest::Body::from(b),
+        Payload::Buffered { bytes, .. } => reqwest::Body::from(bytes),
         Payload::Streamed(incoming) => reqwest::Body::wrap(incoming),
     };
     shared.counters.bump(Count::Forwarded);
@@ -493,20 +511,15 @@ async fn exchange(
         && let Some(p) = &presented
     {
         shared.identities.forget(&p.credential);
+        shared.identities.refused(&p.credential);
     }
     if kind == Kind::Write {
         return pass_on(response);
     }
     if status >= 500 {
         // The server is failing: a recorded answer is better than its error, when there is one.
-        if let Some(user) = known_user(shared, presented.as_ref())
-            && let Some(recorded) = shared.recorder.get(&read_key(
-                shared,
-                &parts,
-                &user,
-                presented.as_ref().and_then(|p| p.as_user.as_deref()),
-                buffered.as_ref(),
-            ))
+        if let Lookup::Found(recorded) =
+            lookup(shared, &parts, presented.as_ref(), buffered.as_ref())
         {
             shared.counters.bump(Count::ServedOffline);
             return recorded.into_response();
@@ -547,8 +560,51 @@ fn known_user(shared: &Shared, presented: Option<&Presented>) -> Option<String> 
     }
 }
 
-/// The user behind a request: known, or asked of the server once (`GET /api/users/me`) and
-/// remembered. The first credential the server accepts also starts the connectivity monitor.
+/// What the store holds for a read, as this caller may see it.
+enum Lookup {
+    /// The caller's own answer, or a public one.
+    Found(crate::record::Recorded),
+    /// Nothing for this user (named) or in public.
+    Missing(String),
+    /// Nothing in public, and the credential was never accepted: the caller is nobody.
+    Unauthorized,
+}
+
+/// The caller's recorded answer: the user's own first, then the public one (what the server
+/// gives anyone, so also to a user who never asked it).
+fn lookup(
+    shared: &Shared,
+    parts: &Parts,
+    presented: Option<&Presented>,
+    body: Option<&Bytes>,
+) -> Lookup {
+    let user = known_user(shared, presented);
+    if let Some(u) = &user {
+        let as_user = presented.and_then(|p| p.as_user.as_deref());
+        if let Some(r) = shared
+            .recorder
+            .get(&read_key(shared, parts, u, as_user, body))
+        {
+            return Lookup::Found(r);
+        }
+    }
+    if user.as_deref() != Some(ANONYMOUS)
+        && let Some(r) = shared
+            .recorder
+            .get(&read_key(shared, parts, ANONYMOUS, None, body))
+    {
+        return Lookup::Found(r);
+    }
+    match user {
+        Some(u) => Lookup::Missing(u),
+        None => Lookup::Unauthorized,
+    }
+}
+
+/// The namespace an answer is recorded under: the user the server names for the credential
+/// (asked once through `GET /api/users/me`, then remembered; the first credential it accepts
+/// also starts the connectivity monitor), or the public one when the server refused the
+/// credential yet answered. `None`: unknown (the server did not say), not recorded.
 async fn identify(
     shared: &Shared,
     presented: Option<&Presented>,
@@ -558,6 +614,9 @@ async fn identify(
         return Some(user);
     }
     let p = presented?;
+    if shared.identities.recently_refused(&p.credential) {
+        return Some(ANONYMOUS.to_owned());
+    }
     let mut auth = HeaderMap::new();
     for name in ["authorization", "x-api-key", "cookie"] {
         if let Some(v) = headers.get(name) {
@@ -570,7 +629,10 @@ async fn identify(
             shared.health.watch_with(&shared.config, &p.credential);
             Some(user)
         }
-        Ok(None) => None,
+        Ok(None) => {
+            shared.identities.refused(&p.credential);
+            Some(ANONYMOUS.to_owned())
+        }
         Err(e) => {
             tracing::info!(target: "ayon_proxy", error = %e, "could not learn who a credential belongs to; the answer is not recorded");
             None
@@ -698,25 +760,21 @@ fn offline(
         };
         return error(status, detail);
     }
-    let Some(user) = known_user(shared, presented) else {
-        shared.counters.bump(Count::UnauthorizedOffline);
-        return error(
-            401,
-            "The AYON server is unreachable and this credential was never accepted by it \
-             through ayon-proxy, so it cannot be checked offline",
-        );
+    let user = match lookup(shared, parts, presented, body) {
+        Lookup::Found(recorded) => {
+            shared.counters.bump(Count::ServedOffline);
+            return recorded.into_response();
+        }
+        Lookup::Missing(user) => user,
+        Lookup::Unauthorized => {
+            shared.counters.bump(Count::UnauthorizedOffline);
+            return error(
+                401,
+                "The AYON server is unreachable and this credential was never accepted by it \
+                 through ayon-proxy, so it cannot be checked offline",
+            );
+        }
     };
-    let key = read_key(
-        shared,
-        parts,
-        &user,
-        presented.and_then(|p| p.as_user.as_deref()),
-        body,
-    );
-    if let Some(recorded) = shared.recorder.get(&key) {
-        shared.counters.bump(Count::ServedOffline);
-        return recorded.into_response();
-    }
     let mut index_said = String::new();
     let path_only = parts
         .uri
@@ -756,7 +814,7 @@ fn offline(
             "The AYON server is unreachable{why} and ayon-proxy has no recorded answer to \
              {what}{} for user `{user}`: it was never asked through the proxy while the server \
              was up{index_said}",
-            graphql_name(parts, body)
+            graphql_name(parts)
         ),
     );
     r.headers_mut()
@@ -764,28 +822,13 @@ fn offline(
     r
 }
 
-/// ` (operation `Name`)` for a GraphQL request with a named operation, so a 503 says which.
-fn graphql_name(parts: &Parts, body: Option<&Bytes>) -> String {
-    if parts.uri.path() != "/graphql" {
-        return String::new();
-    }
-    let v: serde_json::Value = body
-        .and_then(|b| serde_json::from_slice(b).ok())
-        .unwrap_or_default();
-    let name = v
-        .get("operationName")
-        .and_then(serde_json::Value::as_str)
-        .map(str::to_owned)
-        .or_else(|| {
-            let q = v.get("query")?.as_str()?.trim_start();
-            let rest = q.strip_prefix("query")?.trim_start();
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            (!name.is_empty()).then_some(name)
-        });
-    name.map(|n| format!(" (query `{n}`)")).unwrap_or_default()
+/// `` (query `Name`)`` for a named GraphQL operation, so a 503 says which.
+fn graphql_name(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<OperationName>()
+        .map(|n| format!(" (query `{}`)", n.0))
+        .unwrap_or_default()
 }
 
 fn status(shared: &Shared) -> ProxyStatus {

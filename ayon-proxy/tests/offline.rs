@@ -117,6 +117,12 @@ async fn forwards_records_and_replays_offline() {
         .await;
     wrong.assert_ayon_error(401);
     assert_eq!(rig.proxy.status().counts.unauthorized_offline, 1);
+    // What the server gives anyone (its public answers) is still given to anyone.
+    let public = rig
+        .get("/", &Cred::Key("abcdefghijabcdefghijabcdefghij99".into()))
+        .await;
+    assert_eq!(public.status, 200);
+    assert_eq!(public.body, probe.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
