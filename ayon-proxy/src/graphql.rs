@@ -66,7 +66,11 @@ pub(crate) fn parse(body: &[u8]) -> Result<GraphqlRequest, String> {
         }
     }
     canonical.push('\n');
-    canonical_json(v.get("variables").unwrap_or(&Value::Null), &mut canonical);
+    write_json(
+        v.get("variables").unwrap_or(&Value::Null),
+        true,
+        &mut canonical,
+    );
     canonical.push('\n');
     canonical.push_str(operation_name.unwrap_or(""));
     Ok(GraphqlRequest {
@@ -225,8 +229,8 @@ fn selection_set(tokens: &[&str], open: usize) -> (String, usize) {
     )
 }
 
-/// JSON with object keys sorted and lists of scalars sorted, written to `out`.
-fn canonical_json(v: &Value, out: &mut String) {
+/// JSON written with object keys sorted, and lists of scalars sorted when `sort_lists`.
+fn write_json(v: &Value, sort_lists: bool, out: &mut String) {
     match v {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
@@ -238,7 +242,7 @@ fn canonical_json(v: &Value, out: &mut String) {
                 }
                 out.push_str(&Value::String(k.clone()).to_string());
                 out.push(':');
-                canonical_json(&map[k], out);
+                write_json(&map[k], sort_lists, out);
             }
             out.push('}');
         }
@@ -247,11 +251,11 @@ fn canonical_json(v: &Value, out: &mut String) {
                 .iter()
                 .map(|i| {
                     let mut s = String::new();
-                    canonical_json(i, &mut s);
+                    write_json(i, sort_lists, &mut s);
                     s
                 })
                 .collect();
-            if items.iter().all(|i| !i.is_object() && !i.is_array()) {
+            if sort_lists && items.iter().all(|i| !i.is_object() && !i.is_array()) {
                 parts.sort();
             }
             out.push('[');
@@ -265,38 +269,9 @@ fn canonical_json(v: &Value, out: &mut String) {
 /// A JSON body with object keys sorted (lists kept in order: a resolve's answer follows its
 /// URIs), or `None` when it is not JSON.
 pub(crate) fn canonical_body(body: &[u8]) -> Option<String> {
-    fn write(v: &Value, out: &mut String) {
-        match v {
-            Value::Object(map) => {
-                let mut keys: Vec<&String> = map.keys().collect();
-                keys.sort();
-                out.push('{');
-                for (n, k) in keys.into_iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                    }
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    write(&map[k], out);
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for (n, i) in items.iter().enumerate() {
-                    if n > 0 {
-                        out.push(',');
-                    }
-                    write(i, out);
-                }
-                out.push(']');
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
     let v: Value = serde_json::from_slice(body).ok()?;
     let mut out = String::with_capacity(body.len());
-    write(&v, &mut out);
+    write_json(&v, false, &mut out);
     Some(out)
 }
 

@@ -29,9 +29,11 @@
 mod answer;
 mod config;
 mod error;
+mod exchange;
 mod graphql;
 mod health;
 mod identity;
+mod offline;
 mod record;
 mod request;
 mod resolve;

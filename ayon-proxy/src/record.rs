@@ -223,24 +223,10 @@ mod tests {
         assert_eq!(r.headers()["content-type"], "application/json");
         assert_eq!(r.headers()[OFFLINE_HEADER], "1");
         assert!(r.headers().get("date").is_none());
-        let q1 = ReadKey::new(
-            &server,
-            "alice",
-            None,
-            "POST",
-            "/graphql",
-            None,
-            Some(b"{1}"),
-        );
-        let q2 = ReadKey::new(
-            &server,
-            "alice",
-            None,
-            "POST",
-            "/graphql",
-            None,
-            Some(b"{2}"),
-        );
+        let post = |body: &[u8]| {
+            ReadKey::new(&server, "alice", None, "POST", "/graphql", None, Some(body))
+        };
+        let (q1, q2) = (post(b"{1}"), post(b"{2}"));
         assert_ne!(q1, q2);
         let s = ReadKey::new(
             &server,

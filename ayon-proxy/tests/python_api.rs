@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::Duration;
 
-use ayon_proxy::{Proxy, ProxyConfig};
+mod common;
+
+use ayon_proxy::Proxy;
 use ayon_testkit::python::{ayon_api_venv, run_script};
 use ayon_testkit::{Library, TestServer};
 
@@ -25,14 +27,8 @@ fn unchanged_ayon_python_api_gets_equal_answers_offline() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/proxy_replay.py");
     let server = TestServer::start(Library::demo_offline()).expect("testkit starts");
     let dir = tempfile::tempdir().expect("tempdir");
-    let proxy = Proxy::start(
-        ProxyConfig::builder(server.url())
-            .listen("127.0.0.1:0".parse().expect("addr"))
-            .cache_dir(dir.path())
-            .build()
-            .expect("config"),
-    )
-    .expect("proxy starts");
+    let proxy = Proxy::start(common::config(&server, dir.path()).build().expect("config"))
+        .expect("proxy starts");
     let values = dir.path().join("online.json");
     let values = values.to_str().expect("utf-8 path");
     let env = [
