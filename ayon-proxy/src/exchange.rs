@@ -36,6 +36,8 @@ pub(crate) enum Kind {
     Resolve,
     /// Never record, refuse offline.
     Write,
+    /// A read the proxy does not record (outside `/api`, `HEAD`, `OPTIONS`): never replayed.
+    Unrecorded,
 }
 
 /// One request as the proxy judges it: its head, who sent it, what its answer is keyed on.
@@ -96,12 +98,12 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Respo
             &serde_json::to_value(status(&shared)).unwrap_or_default(),
         ),
         Route::Ws => ws::upgrade(shared, req).await,
-        Route::Get | Route::Other => {
+        Route::Get | Route::Unrecorded | Route::Other => {
             let (parts, body) = req.into_parts();
-            let kind = if route == Route::Get {
-                Kind::Read
-            } else {
-                Kind::Write
+            let kind = match route {
+                Route::Get => Kind::Read,
+                Route::Unrecorded => Kind::Unrecorded,
+                _ => Kind::Write,
             };
             let call = Call {
                 presented: Presented::of(&parts.headers),
@@ -247,7 +249,7 @@ async fn exchange(shared: &Arc<Shared>, call: Call, body: reqwest::Body) -> Resp
         shared.identities.forget(&p.credential);
         shared.identities.refused(&p.credential);
     }
-    if call.kind == Kind::Write {
+    if matches!(call.kind, Kind::Write | Kind::Unrecorded) {
         return pass_on(response);
     }
     if status >= 500 {

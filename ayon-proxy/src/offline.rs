@@ -75,6 +75,16 @@ pub(crate) fn offline(shared: &Shared, call: &Call, failure: Option<&Failure>) -
             ),
         };
     }
+    if call.kind == Kind::Unrecorded {
+        shared.counters.bump(Count::NotCached);
+        return marked(error(
+            503,
+            format!(
+                "The AYON server is unreachable and ayon-proxy does not record {what} (it \
+                 records GET / and /api/..., GraphQL queries and resolves)"
+            ),
+        ));
+    }
     let user = match lookup(shared, call) {
         Lookup::Found(recorded) => {
             shared.counters.bump(Count::ServedOffline);

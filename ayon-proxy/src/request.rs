@@ -19,7 +19,10 @@ pub(crate) enum Route {
     Get,
     /// `POST /graphql` or `POST /api/resolve`: the body decides (query or mutation) and keys it.
     Inspect(Inspected),
-    /// Anything else: forwarded while online, refused offline, never recorded.
+    /// Another GET, HEAD or OPTIONS (`/addons/...`, the web frontend): forwarded while
+    /// online, never recorded, so offline it is a 503 saying so.
+    Unrecorded,
+    /// Anything else, a change: forwarded while online, refused offline, never queued.
     Other,
 }
 
@@ -43,6 +46,7 @@ impl Route {
             (&Method::GET, p) if p.starts_with("/api/") => Route::Get,
             (&Method::POST, "/graphql") => Route::Inspect(Inspected::Graphql),
             (&Method::POST, "/api/resolve") => Route::Inspect(Inspected::Resolve),
+            (&Method::GET | &Method::HEAD | &Method::OPTIONS, _) => Route::Unrecorded,
             _ => Route::Other,
         }
     }
@@ -124,7 +128,15 @@ mod tests {
         assert_eq!(Route::of(&Method::GET, "/", false), Route::Get);
         assert_eq!(Route::of(&Method::GET, "/api/info", false), Route::Get);
         assert_eq!(Route::of(&Method::GET, "/ws", true), Route::Ws);
-        assert_eq!(Route::of(&Method::GET, "/ws", false), Route::Other);
+        assert_eq!(Route::of(&Method::GET, "/ws", false), Route::Unrecorded);
+        assert_eq!(
+            Route::of(&Method::GET, "/addons/x", false),
+            Route::Unrecorded
+        );
+        assert_eq!(
+            Route::of(&Method::HEAD, "/api/info", false),
+            Route::Unrecorded
+        );
         assert_eq!(
             Route::of(&Method::GET, "/_proxy/status", false),
             Route::Status
@@ -142,7 +154,6 @@ mod tests {
             (Method::PATCH, "/api/projects/demo/versions/x"),
             (Method::DELETE, "/api/projects/demo"),
             (Method::PUT, "/api/users/x"),
-            (Method::GET, "/addons/x"),
         ] {
             assert_eq!(Route::of(&m, p, false), Route::Other, "{m} {p}");
         }

@@ -54,7 +54,7 @@ pub(crate) async fn upgrade(shared: Arc<Shared>, mut req: Request<Incoming>) -> 
         let client =
             WebSocketStream::from_raw_socket(TokioIo::new(upgraded), Role::Server, None).await;
         match upstream {
-            None => close(client, "AYON server unreachable (ayon-proxy is offline)").await,
+            None => close(client, "AYON server websocket unavailable (ayon-proxy)").await,
             Some(up) => {
                 counters.counters.ws_open(1);
                 relay(client, up, gone).await;

@@ -67,6 +67,11 @@ async fn forwards_records_and_replays_offline() {
         "{unseen_query:?}"
     );
 
+    // Reads the proxy never records: 503 saying so, not "not sent".
+    let addon = rig.get("/addons/core/1.0.0/settings", &key).await;
+    addon.assert_ayon_error(503);
+    assert!(addon.detail().contains("does not record"), "{addon:?}");
+
     // A resolve never asked, with no prepared index: 503 saying so.
     let resolve = rig
         .send(
@@ -105,7 +110,7 @@ async fn forwards_records_and_replays_offline() {
     patch.assert_ayon_error(503);
     let status = rig.proxy.status();
     assert_eq!(status.counts.writes_refused, 3, "{status:?}");
-    assert!(status.counts.not_cached >= 3, "{status:?}");
+    assert!(status.counts.not_cached >= 4, "{status:?}");
     assert_eq!(status.state, "offline");
 
     // A key the server never accepted: 401, not someone else's answers.
