@@ -224,6 +224,7 @@ async fn exchange(shared: &Arc<Shared>, call: Call, body: reqwest::Body) -> Resp
             call.path_and_query(),
             headers,
             body,
+            call.kind != Kind::Write,
         )
         .await;
     let response = match sent {

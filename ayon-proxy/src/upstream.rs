@@ -60,20 +60,30 @@ impl Upstream {
         self.timeout
     }
 
-    /// Sends one request; `path_and_query` is relative to the server's base URL.
+    /// Sends one request; `path_and_query` is relative to the server's base URL. `limited`:
+    /// the response head must come within the timeout (reads); a write is not limited here,
+    /// because its upload (a published file) may take as long as it takes; its client's own
+    /// timeout governs.
     pub(crate) async fn send(
         &self,
         method: Method,
         path_and_query: &str,
         headers: HeaderMap,
         body: reqwest::Body,
+        limited: bool,
     ) -> Result<reqwest::Response, Failure> {
         let request = self
             .http
             .request(method, self.server.join(path_and_query))
             .headers(headers)
-            .body(body);
-        match tokio::time::timeout(self.timeout, request.send()).await {
+            .body(body)
+            .send();
+        let sent = if limited {
+            tokio::time::timeout(self.timeout, request).await
+        } else {
+            Ok(request.await)
+        };
+        match sent {
             Err(_) => Err(Failure::Timeout(self.timeout)),
             Ok(Ok(r)) => Ok(r),
             Ok(Err(e)) if e.is_connect() => Err(Failure::Connect(error_chain(&e))),
@@ -91,6 +101,7 @@ impl Upstream {
                 "/api/users/me",
                 auth,
                 reqwest::Body::from(Vec::new()),
+                true,
             )
             .await?;
         let status = r.status().as_u16();
