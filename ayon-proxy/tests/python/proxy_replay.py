@@ -8,8 +8,12 @@ at the proxy and AYON_API_KEY set:
     proxy_replay.py replay FILE   server stopped: the same calls must return equal values;
                                   prints `time <call> <ms>` for each; then offline writes must
                                   raise ayon_api's own error carrying the proxy's message
+    proxy_replay.py loop FILE STOP  until the file STOP exists, while the test restarts, crashes
+                                  and hangs the server: the calls again and again, each equal
+                                  to FILE's value; prints the slowest call's time
 
-Prints `ALL EQUAL <n>` (replay) or `RECORDED <n>` (record) last; any failure raises.
+Prints `ALL EQUAL <n>` (replay), `RECORDED <n>` (record) or `LOOPED <n> max <ms>` (loop) last;
+any failure raises.
 """
 
 import json
@@ -89,6 +93,30 @@ def calls(con):
     ], found
 
 
+def loop(todo, recorded, stop_file):
+    """The calls again and again; `get_info` without the server's uptime, which moves."""
+
+    def comparable(name, value):
+        value = plain(value)
+        if name == "get_info":
+            value.pop("uptime", None)
+        return value
+
+    for info in ("get_info",):
+        recorded[info].pop("uptime", None)
+    slowest, count = 0.0, 0
+    deadline = time.monotonic() + 120.0
+    while not os.path.exists(stop_file) and time.monotonic() < deadline:
+        for name, fn in todo:
+            started = time.perf_counter()
+            value = fn()
+            slowest = max(slowest, (time.perf_counter() - started) * 1000.0)
+            count += 1
+            if comparable(name, value) != recorded[name]:
+                raise AssertionError(f"{name}: {plain(value)!r} != recorded {recorded[name]!r}")
+    print(f"LOOPED {count} max {slowest:.0f}", flush=True)
+
+
 def main():
     mode, path = sys.argv[1], sys.argv[2]
     assert ayon_api.__version__ == "1.2.25", ayon_api.__version__
@@ -107,6 +135,9 @@ def main():
 
     with open(path, encoding="utf-8") as f:
         recorded = json.load(f)
+    if mode == "loop":
+        loop(todo, recorded, sys.argv[3])
+        return
     equal = 0
     for name, fn in todo:
         started = time.perf_counter()
