@@ -46,6 +46,7 @@ fn recorded() -> Proof {
     let env = vec![
         ("AYON_SERVER_URL", proxy.url()),
         ("AYON_API_KEY", server.api_key()),
+        ("AYON_TEST_ADMIN_TOKEN", server.session_token()),
     ];
     let online = run_script(&python, &script, &["record", &values], &env, SCRIPT_TIMEOUT)
         .unwrap_or_else(|e| panic!("{e}"));
@@ -116,6 +117,11 @@ fn unchanged_ayon_python_api_gets_equal_answers_offline() {
         times[times.len() - 1] < OFFLINE_CALL_BOUND_MS,
         "an offline call took {:.1} ms",
         times[times.len() - 1]
+    );
+    assert!(
+        offline.stdout.contains("identities apart: admin / service"),
+        "{}",
+        offline.stdout
     );
     for write in ["create_folder", "update_version"] {
         assert!(

@@ -117,20 +117,23 @@ def loop(todo, recorded, stop_file):
     print(f"LOOPED {count} max {slowest:.0f}", flush=True)
 
 
+def admin():
+    """A connection with the admin's session token (a second user)."""
+    return ServerAPI(os.environ["AYON_SERVER_URL"], token=os.environ["AYON_TEST_ADMIN_TOKEN"], site_id=SITE)
+
+
 def main():
     mode, path = sys.argv[1], sys.argv[2]
     assert ayon_api.__version__ == "1.2.25", ayon_api.__version__
     con = ServerAPI(os.environ["AYON_SERVER_URL"], token=os.environ["AYON_API_KEY"], site_id=SITE)
     todo, found = calls(con)
     if mode == "record":
-        values = {}
-        for name, fn in todo:
-            value = fn()
-            print(f"call {name} -> {type(value).__name__}", flush=True)
-            values[name] = plain(value)
+        values = {name: plain(fn()) for name, fn in todo}
+        # A second identity: the admin's session token.
+        values["admin get_user"] = plain(admin().get_user())
         with open(path, "w", encoding="utf-8") as f:
             json.dump(values, f)
-        print(f"RECORDED {len(values)}", flush=True)
+        print(f"RECORDED {len(todo)}", flush=True)
         return
 
     with open(path, encoding="utf-8") as f:
@@ -169,6 +172,17 @@ def main():
     after = [f["path"] for f in con.get_folders(PROJECT)]
     if any("made_offline" in p for p in after):
         raise AssertionError("an offline write reached the store")
+
+    # Two identities apart offline; a key the server never accepted is refused (401).
+    admin_user = plain(admin().get_user())
+    if admin_user != recorded["admin get_user"] or admin_user["name"] == recorded["get_user"]["name"]:
+        raise AssertionError(f"identities mixed: {admin_user['name']} / {recorded['get_user']['name']}")
+    wrong = ServerAPI(
+        os.environ["AYON_SERVER_URL"], token="abcdefghijabcdefghijabcdefghij99", site_id=SITE
+    )
+    if wrong.has_valid_token:
+        raise AssertionError("a key the server never accepted was taken offline")
+    print(f"identities apart: {admin_user['name']} / {recorded['get_user']['name']}", flush=True)
     print(f"ALL EQUAL {equal}", flush=True)
 
 
