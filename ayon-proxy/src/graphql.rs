@@ -384,4 +384,18 @@ mod tests {
         );
         assert_eq!(canonical_body(b"nope"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_read_without_panic(query in "\\PC*", raw in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let _ = parse(serde_json::json!({"query": query, "variables": {"a": [3, 1]}}).to_string().as_bytes());
+            let _ = parse(&raw);
+            let _ = canonical_body(&raw);
+        }
+
+        #[test]
+        fn graphql_like_text_is_read_without_panic(query in "[{}()\\[\\]:.@#$\" a-z0-9\\\\é\n]{0,80}") {
+            let _ = parse(serde_json::json!({"query": query}).to_string().as_bytes());
+        }
+    }
 }

@@ -46,7 +46,7 @@ pub(crate) fn lookup(shared: &Shared, call: &Call) -> Lookup {
     }
 }
 
-/// Marks a response the proxy gave without the server.
+/// Marks a response the proxy gave without the server (every answer of this module).
 fn marked(mut r: Response<Body>) -> Response<Body> {
     r.headers_mut()
         .insert(OFFLINE_HEADER, HeaderValue::from_static("1"));
@@ -58,7 +58,7 @@ pub(crate) fn offline(shared: &Shared, call: &Call, failure: Option<&Failure>) -
     let what = call.described();
     if call.kind == Kind::Write {
         shared.counters.bump(Count::WriteRefused);
-        return match failure {
+        return marked(match failure {
             Some(f @ (Failure::Timeout(_) | Failure::Broken(_))) => error(
                 504,
                 format!(
@@ -73,7 +73,7 @@ pub(crate) fn offline(shared: &Shared, call: &Call, failure: Option<&Failure>) -
                      queues changes: make it again when the server is back"
                 ),
             ),
-        };
+        });
     }
     if call.kind == Kind::Unrecorded {
         shared.counters.bump(Count::NotCached);
@@ -93,11 +93,11 @@ pub(crate) fn offline(shared: &Shared, call: &Call, failure: Option<&Failure>) -
         Lookup::Missing(user) => user,
         Lookup::Unauthorized => {
             shared.counters.bump(Count::UnauthorizedOffline);
-            return error(
+            return marked(error(
                 401,
                 "The AYON server is unreachable and this credential was never accepted by it \
                  through ayon-proxy, so it cannot be checked offline",
-            );
+            ));
         }
     };
     let mut index_said = String::new();

@@ -313,4 +313,11 @@ mod tests {
             assert!(check_request_line(bad).is_err(), "{bad:?}");
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_request_line_is_judged_without_panic(line in proptest::collection::vec(proptest::num::u8::ANY, 0..120)) {
+            let _ = check_request_line(&line);
+        }
+    }
 }

@@ -95,6 +95,7 @@ async fn forwards_records_and_replays_offline() {
         .await;
     write.assert_ayon_error(503);
     assert!(write.detail().contains("was not sent"), "{write:?}");
+    assert!(write.offline(), "{write:?}");
     let mutation = rig
         .send("POST", "/graphql", &key, Some(graphql("mutation { x }")))
         .await;
