@@ -235,3 +235,19 @@ async fn a_refused_credential_is_not_remembered() {
         .assert_ayon_error(401);
     assert_eq!(rig.proxy.status().identities, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn answers_over_the_size_limit_pass_unrecorded() {
+    let rig = common::rig_with(common::server(), |b| b.max_answer_bytes(4096));
+    let key = rig.key();
+    // `/api/info` is about 75 KB: streamed through whole, not recorded.
+    let big = rig.get("/api/info", &key).await;
+    let direct = rig.direct("GET", "/api/info", &key, None).await;
+    assert_eq!(big.status, 200);
+    assert_eq!(big.body["attributes"], direct.body["attributes"]);
+    let small = rig.get("/api/users/me", &key).await;
+    assert_eq!(small.status, 200);
+    rig.server.stop();
+    assert_eq!(rig.get("/api/users/me", &key).await.body, small.body);
+    rig.get("/api/info", &key).await.assert_ayon_error(503);
+}
