@@ -197,6 +197,12 @@ impl ProxyConfigBuilder {
         if !self.listen.ip().is_loopback() && !self.allow_remote {
             return Err(ProxyError::RemoteListen(self.listen));
         }
+        if points_at(&server, self.listen) {
+            return Err(ProxyError::Config(format!(
+                "the server URL {server} is the proxy's own address: AYON_SERVER_URL still \
+                 points at the proxy? Give the real server with --server"
+            )));
+        }
         for (name, d) in [
             ("upstream timeout", self.upstream_timeout),
             ("connect timeout", self.connect_timeout),
@@ -220,6 +226,20 @@ impl ProxyConfigBuilder {
             monitor: self.monitor,
         })
     }
+}
+
+/// True when `server` is this machine at `listen`'s port (the proxy would forward to itself).
+fn points_at(server: &ServerUrl, listen: SocketAddr) -> bool {
+    let Ok(url) = url::Url::parse(server.as_str()) else {
+        return false;
+    };
+    let local = match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback() || IpAddr::V4(ip) == listen.ip(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback() || IpAddr::V6(ip) == listen.ip(),
+        None => false,
+    };
+    local && url.port_or_known_default() == Some(listen.port())
 }
 
 #[cfg(test)]
@@ -246,5 +266,17 @@ mod tests {
                 .is_ok()
         );
         assert!(ProxyConfig::builder("ftp://a").build().is_err());
+        // Forwarding to itself (AYON_SERVER_URL left pointing at the proxy) is refused.
+        for itself in ["http://127.0.0.1:5055", "http://localhost:5055/"] {
+            assert!(matches!(
+                ProxyConfig::builder(itself).build(),
+                Err(ProxyError::Config(_))
+            ));
+        }
+        assert!(
+            ProxyConfig::builder("http://127.0.0.1:5000")
+                .build()
+                .is_ok()
+        );
     }
 }
