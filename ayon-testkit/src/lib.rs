@@ -15,6 +15,7 @@ pub mod index_snapshot;
 pub mod library;
 mod project_rest;
 mod publish;
+pub mod python;
 pub mod redis;
 mod request;
 mod resolve;

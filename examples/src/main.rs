@@ -52,6 +52,9 @@ enum Command {
     PrepareOffline(cmd::prepare::PrepareCommand),
     /// Check the setup: server, credential, site, roots, cache, index, pinning, shared tier.
     Doctor(cmd::doctor::DoctorCommand),
+    /// Run a local caching proxy in front of the server (`--server`), so unchanged AYON tools
+    /// pointed at it keep working offline.
+    Proxy(cmd::proxy::ProxyCommand),
 }
 
 fn main() -> ExitCode {
@@ -67,5 +70,6 @@ fn main() -> ExitCode {
         Command::Demo(c) => cmd::demo::run(&cli.globals, c),
         Command::PrepareOffline(c) => cmd::prepare::run(&cli.globals, c),
         Command::Doctor(c) => cmd::doctor::run(&cli.globals, c),
+        Command::Proxy(c) => cmd::proxy::run(&cli.globals, c),
     }
 }

@@ -876,4 +876,10 @@ entity_object! {
     async fn folder_id(&self) -> &str {
         &self.folder_id
     }
+
+    /// ayon_api's default task fields ask for it (`get_tasks`); the library holds no task
+    /// thumbnails, and the server answers null for a task without one.
+    async fn thumbnail_id(&self) -> Option<String> {
+        None
+    }
 }

@@ -10,6 +10,7 @@ pub mod doctor;
 pub mod pin;
 pub mod prepare;
 pub mod progress;
+pub mod proxy;
 pub mod resolve;
 pub mod testkit;
 pub mod uri;
