@@ -15,7 +15,7 @@ use ayon_index::{Index, PreparedProject};
 use ayon_pinning::Roots;
 use parking_lot::Mutex;
 
-use crate::answers::Answers;
+use crate::answers::{Answers, StoreKind};
 use crate::asset_path::{AssetKind, split_sdf_args};
 use crate::context::ResolverContext;
 use crate::env::EnvConfig;
@@ -59,6 +59,7 @@ pub struct ResolverBuilder {
     answer_capacity: usize,
     search_path: Option<SearchPath>,
     backoff: Option<(Duration, Duration)>,
+    store: StoreKind,
 }
 
 impl Default for ResolverBuilder {
@@ -76,6 +77,7 @@ impl Default for ResolverBuilder {
             answer_capacity: DEFAULT_ANSWER_CAPACITY,
             search_path: None,
             backoff: None,
+            store: StoreKind::default(),
         }
     }
 }
@@ -188,6 +190,18 @@ impl ResolverBuilder {
         self
     }
 
+    /// Keeps answers in the previous sharded store (a shard read lock per hit) instead of the
+    /// lock-free one: only so the resolver bench can compare both in one run.
+    #[cfg(feature = "bench-baseline")]
+    pub fn sharded_answer_store(mut self, on: bool) -> Self {
+        self.store = if on {
+            StoreKind::Sharded
+        } else {
+            StoreKind::LockFree
+        };
+        self
+    }
+
     /// Directories for search-path style assets (else `PXR_AR_DEFAULT_SEARCH_PATH`).
     pub fn search_path(mut self, search: SearchPath) -> Self {
         self.search_path = Some(search);
@@ -231,7 +245,7 @@ impl ResolverBuilder {
                 .map(SearchPath::parse)
                 .unwrap_or_default()
         });
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Registry::new(self.store));
         let global = registry.new_cache(self.answer_capacity);
         let connected =
             ResolverContext::connected_to(global, self.answer_capacity, registry.clone());
@@ -261,14 +275,22 @@ fn open_pinning(file: &std::path::Path, roots: Option<Roots>) -> Result<PinnedFi
 
 /// Every answer cache of one resolver, so an entity event reaches contexts that dropped the
 /// shared one too.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Registry {
+    kind: StoreKind,
     caches: Mutex<Vec<Weak<Answers>>>,
 }
 
 impl Registry {
+    fn new(kind: StoreKind) -> Registry {
+        Registry {
+            kind,
+            caches: Mutex::new(Vec::new()),
+        }
+    }
+
     pub(crate) fn new_cache(&self, capacity: usize) -> Arc<Answers> {
-        let cache = Arc::new(Answers::new(capacity));
+        let cache = Arc::new(Answers::new(self.kind, capacity));
         let mut caches = self.caches.lock();
         caches.retain(|w| w.strong_count() > 0);
         caches.push(Arc::downgrade(&cache));
@@ -477,7 +499,9 @@ impl Resolver {
 
     /// Calls `callback` with every connection state change, in order, on a thread of the
     /// library's, until the returned subscription is dropped. Needs a monitor (a server URL
-    /// and a credential).
+    /// and a credential); starts it if no AYON URI has yet. The changes are those after the
+    /// subscription's [`initial_state`](StateSubscription::initial_state), none missed (even
+    /// one made while the monitor starts) and none repeated: show that state, then each change.
     pub fn on_state_change<F>(&self, callback: F) -> Result<StateSubscription, String>
     where
         F: FnMut(&ConnectionState) + Send + 'static,
