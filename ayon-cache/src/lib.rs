@@ -38,6 +38,7 @@ pub use location::{CACHE_DIR_ENV, STORE_FILE_NAME, resolve_cache_dir, store_path
 pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
 #[cfg(feature = "redis")]
 pub use redis::{REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisCache, RedisConfig};
+pub use sqlite::file as sqlite_file;
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
 pub use stats::{
     BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,
