@@ -17,7 +17,7 @@ use parking_lot::Mutex;
 
 use crate::answers::{Answers, StoreKind};
 use crate::asset_path::{AssetKind, split_sdf_args};
-use crate::context::ResolverContext;
+use crate::context::{ResolverContext, View};
 use crate::env::EnvConfig;
 use crate::fs::{self, SearchPath};
 use crate::pinned::{DEFAULT_RECHECK, PinnedFile};
@@ -371,7 +371,7 @@ impl Resolver {
     /// A new context connected to the shared cache, with no mapping pairs and no pinning file.
     pub fn new_context(&self) -> ResolverContext {
         ResolverContext::connected_to(
-            self.shared.connected.inner.cache.load_full(),
+            self.shared.connected.inner.view.load().cache.clone(),
             self.shared.settings.answer_capacity,
             self.shared.registry.clone(),
         )
@@ -622,7 +622,8 @@ impl Resolver {
     fn step(&self, context: &ResolverContext, asset_path: &str) -> Step {
         let shared = &*self.shared;
         let (base, suffix) = split_sdf_args(asset_path);
-        let mapping = context.inner.mapping.load();
+        let view = context.inner.view.load();
+        let mapping = &view.mapping;
         let (target, mapped) = match mapping.get(base) {
             Some(t) if !mapping.is_empty() => (t, true),
             _ => (base, false),
@@ -630,10 +631,10 @@ impl Resolver {
         match AssetKind::of(target) {
             AssetKind::Empty => Step::Done(Err(ResolveError::Empty)),
             AssetKind::AyonUri => {
-                if let Some(done) = self.pinned(context, target, asset_path, suffix) {
+                if let Some(done) = self.pinned(&view, target, asset_path, suffix) {
                     return Step::Done(done);
                 }
-                if let Some(hit) = context.inner.cache.load().get(target) {
+                if let Some(hit) = view.cache.get(target) {
                     shared.counters.memory.fetch_add(1, Ordering::Relaxed);
                     return Step::Done(Ok(with_suffix(hit, suffix)));
                 }
@@ -643,7 +644,7 @@ impl Resolver {
                 }
             }
             _ => {
-                let cache = context.inner.cache.load();
+                let cache = &view.cache;
                 if let Some(hit) = cache.get(target) {
                     shared.counters.memory.fetch_add(1, Ordering::Relaxed);
                     return Step::Done(Ok(with_suffix(hit, suffix)));
@@ -675,14 +676,13 @@ impl Resolver {
     /// The pinning answer for a URI, when the policy and the context say pinning decides.
     fn pinned(
         &self,
-        context: &ResolverContext,
+        view: &View,
         uri: &str,
         asset_path: &str,
         suffix: &str,
     ) -> Option<Result<Resolved, ResolveError>> {
         let shared = &*self.shared;
-        let own = context.inner.pinning.load();
-        let file: &PinnedFile = match (own.as_deref(), &shared.pinning, shared.policy) {
+        let file: &PinnedFile = match (view.pinning.as_deref(), &shared.pinning, shared.policy) {
             (Some(f), _, _) => f,
             (None, _, PinningPolicy::Live) | (None, None, _) => return None,
             (None, Some(Ok(f)), _) => f,
@@ -778,8 +778,9 @@ impl Resolver {
         };
         context
             .inner
-            .cache
+            .view
             .load()
+            .cache
             .put(target, &stored, Some(uri.project()), expires);
     }
 
