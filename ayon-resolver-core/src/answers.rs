@@ -211,6 +211,28 @@ mod tests {
     }
 
     #[test]
+    fn bounded_while_threads_put_and_get() {
+        for kind in kinds() {
+            let a = Answers::new(kind, 256);
+            std::thread::scope(|s| {
+                for t in 0..4 {
+                    let a = &a;
+                    s.spawn(move || {
+                        for i in 0..5_000 {
+                            let id = format!("ayon+entity://demo/t{t}/a{i}?version=v001");
+                            a.put(&id, &r("/p"), Some("demo"), None);
+                            if let Some(hit) = a.get(&id) {
+                                assert_eq!(hit.path, "/p");
+                            }
+                        }
+                    });
+                }
+            });
+            assert!(a.len() <= 512, "{kind:?}: {} answers held", a.len());
+        }
+    }
+
+    #[test]
     fn bounded_and_keeps_the_newest() {
         for kind in kinds() {
             let a = Answers::new(kind, 1000);
