@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use ayon_resolver_core::{ErrorKind, ResolverContext};
+use ayon_resolver_core::{ErrorKind, Resolver, ResolverContext};
 
 use crate::error::{
     Failure, arg_ref, arg_str, ayon_error, ayon_result, boundary, opt_str, out_ptr, write_out,
@@ -20,6 +20,21 @@ pub struct ayon_context {
 
 fn hand_out(out: *mut *mut ayon_context, inner: ResolverContext) {
     write_out(out, Box::into_raw(Box::new(ayon_context { inner })));
+}
+
+/// Hands out a handle on the context `make` gives for `resolver`.
+fn new_handle(
+    resolver: *const ayon_resolver,
+    out: *mut *mut ayon_context,
+    error: *mut *mut ayon_error,
+    make: impl FnOnce(&Resolver) -> ResolverContext,
+) -> ayon_result {
+    boundary(error, || {
+        let out = out_ptr(out, "out")?;
+        let r = arg_ref(resolver, "resolver")?;
+        hand_out(out, make(&r.inner));
+        Ok(())
+    })
 }
 
 /// A call on a context that cannot fail once the handle is non-NULL.
@@ -68,12 +83,7 @@ pub extern "C" fn ayon_context_new(
     out: *mut *mut ayon_context,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let out = out_ptr(out, "out")?;
-        let r = arg_ref(resolver, "resolver")?;
-        hand_out(out, r.inner.new_context());
-        Ok(())
-    })
+    new_handle(resolver, out, error, Resolver::new_context)
 }
 
 /// A handle on the resolver's connected context (AYON's `GetConnectedContext`: what a NULL
@@ -85,12 +95,7 @@ pub extern "C" fn ayon_context_connected(
     out: *mut *mut ayon_context,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let out = out_ptr(out, "out")?;
-        let r = arg_ref(resolver, "resolver")?;
-        hand_out(out, r.inner.connected_context());
-        Ok(())
-    })
+    new_handle(resolver, out, error, Resolver::connected_context)
 }
 
 /// Frees a context handle; NULL is a no-op. Not while another thread uses this handle.
