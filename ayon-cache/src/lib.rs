@@ -43,6 +43,7 @@ pub use memory::{DEFAULT_MEMORY_BYTES, MemoryCache};
 #[cfg(feature = "redis")]
 pub use redis::RedisCache;
 pub use shared_config::{REDIS_CA_FILE_ENV, REDIS_PREFIX_ENV, REDIS_URL_ENV, RedisConfig};
+pub use sqlite::file as sqlite_file;
 pub use sqlite::{Durability, STORE_FORMAT_VERSION, SqliteCache, SqliteCacheBuilder};
 pub use stats::{
     BreakerState, CacheStats, Diagnostic, DiagnosticKind, InvalidStore, NamespaceStats,

@@ -3,7 +3,7 @@
 
 use std::ffi::c_char;
 
-use ayon_resolver_core::{ErrorKind, ResolverContext};
+use ayon_resolver_core::{ErrorKind, Resolver, ResolverContext};
 
 use crate::error::{
     Failure, arg_ref, arg_str, ayon_error, ayon_result, boundary, opt_str, out_ptr, write_out,
@@ -22,6 +22,59 @@ fn hand_out(out: *mut *mut ayon_context, inner: ResolverContext) {
     write_out(out, Box::into_raw(Box::new(ayon_context { inner })));
 }
 
+/// Hands out a handle on the context `make` gives for `resolver`.
+fn new_handle(
+    resolver: *const ayon_resolver,
+    out: *mut *mut ayon_context,
+    error: *mut *mut ayon_error,
+    make: impl FnOnce(&Resolver) -> ResolverContext,
+) -> ayon_result {
+    boundary(error, || {
+        let out = out_ptr(out, "out")?;
+        let r = arg_ref(resolver, "resolver")?;
+        hand_out(out, make(&r.inner));
+        Ok(())
+    })
+}
+
+/// A call on a context that cannot fail once the handle is non-NULL.
+fn on_context(context: *const ayon_context, call: impl FnOnce(&ResolverContext)) -> ayon_result {
+    boundary(std::ptr::null_mut(), || {
+        call(&arg_ref(context, "context")?.inner);
+        Ok(())
+    })
+}
+
+/// A query on a context whose answer goes to `*out` (which must not be NULL).
+fn read_context<T>(
+    context: *const ayon_context,
+    out: *mut T,
+    query: impl FnOnce(&ResolverContext) -> T,
+) -> ayon_result {
+    boundary(std::ptr::null_mut(), || {
+        let out = out_ptr(out, "out")?;
+        write_out(out, query(&arg_ref(context, "context")?.inner));
+        Ok(())
+    })
+}
+
+/// A call on a context with one string argument named `what`, whose yes/no answer goes to
+/// `*out` (NULL to skip).
+fn with_str(
+    context: *const ayon_context,
+    (arg, what): (*const c_char, &str),
+    out: *mut bool,
+    error: *mut *mut ayon_error,
+    call: impl FnOnce(&ResolverContext, &str) -> bool,
+) -> ayon_result {
+    boundary(error, || {
+        let c = arg_ref(context, "context")?;
+        let arg = arg_str(arg, what)?;
+        write_out(out, call(&c.inner, arg));
+        Ok(())
+    })
+}
+
 /// A new context of `resolver`, connected to its shared cache, with no mapping pairs and no
 /// pinning file. Writes `*out`. Thread-safe.
 #[unsafe(no_mangle)]
@@ -30,12 +83,7 @@ pub extern "C" fn ayon_context_new(
     out: *mut *mut ayon_context,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let out = out_ptr(out, "out")?;
-        let r = arg_ref(resolver, "resolver")?;
-        hand_out(out, r.inner.new_context());
-        Ok(())
-    })
+    new_handle(resolver, out, error, Resolver::new_context)
 }
 
 /// A handle on the resolver's connected context (AYON's `GetConnectedContext`: what a NULL
@@ -47,12 +95,7 @@ pub extern "C" fn ayon_context_connected(
     out: *mut *mut ayon_context,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let out = out_ptr(out, "out")?;
-        let r = arg_ref(resolver, "resolver")?;
-        hand_out(out, r.inner.connected_context());
-        Ok(())
-    })
+    new_handle(resolver, out, error, Resolver::connected_context)
 }
 
 /// Frees a context handle; NULL is a no-op. Not while another thread uses this handle.
@@ -68,11 +111,7 @@ pub extern "C" fn ayon_context_free(context: *mut ayon_context) {
 /// what a C++ `ArResolverContext` compares and hashes. Writes `*out`. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_context_id(context: *const ayon_context, out: *mut u64) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        let out = out_ptr(out, "out")?;
-        write_out(out, arg_ref(context, "context")?.inner.id());
-        Ok(())
-    })
+    read_context(context, out, ResolverContext::id)
 }
 
 /// How many answers the context's cache holds. Writes `*out`. Thread-safe.
@@ -81,31 +120,21 @@ pub extern "C" fn ayon_context_cached_len(
     context: *const ayon_context,
     out: *mut usize,
 ) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        let out = out_ptr(out, "out")?;
-        write_out(out, arg_ref(context, "context")?.inner.cached_len());
-        Ok(())
-    })
+    read_context(context, out, ResolverContext::cached_len)
 }
 
 /// Gives this context a new, empty cache of its own (AYON's `dropCache`); other contexts keep
 /// theirs. Thread-safe (resolves running meanwhile finish on the old cache).
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_context_drop_cache(context: *mut ayon_context) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        arg_ref(context, "context")?.inner.drop_cache();
-        Ok(())
-    })
+    on_context(context, ResolverContext::drop_cache)
 }
 
 /// Clears the cache this context is connected to, for every context connected to it (AYON's
 /// `clearCache`). Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_context_clear_cache(context: *mut ayon_context) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        arg_ref(context, "context")?.inner.clear_cache();
-        Ok(())
-    })
+    on_context(context, ResolverContext::clear_cache)
 }
 
 /// Forgets one identifier in the context's cache (AYON's `deleteFromCache`); writes whether it
@@ -117,12 +146,13 @@ pub extern "C" fn ayon_context_delete_from_cache(
     out_was_cached: *mut bool,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let c = arg_ref(context, "context")?;
-        let id = arg_str(identifier, "identifier")?;
-        write_out(out_was_cached, c.inner.delete_from_cache(id));
-        Ok(())
-    })
+    with_str(
+        context,
+        (identifier, "identifier"),
+        out_was_cached,
+        error,
+        ResolverContext::delete_from_cache,
+    )
 }
 
 /// Adds or replaces the mapping pair `source -> target` (a URI or file path to use instead).
@@ -152,21 +182,15 @@ pub extern "C" fn ayon_context_remove_mapping_pair(
     out_removed: *mut bool,
     error: *mut *mut ayon_error,
 ) -> ayon_result {
-    boundary(error, || {
-        let c = arg_ref(context, "context")?;
-        let source = arg_str(source, "source")?;
-        write_out(out_removed, c.inner.remove_mapping(source).is_some());
-        Ok(())
+    with_str(context, (source, "source"), out_removed, error, |c, s| {
+        c.remove_mapping(s).is_some()
     })
 }
 
 /// Removes every mapping pair. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_context_clear_mapping_pairs(context: *mut ayon_context) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        arg_ref(context, "context")?.inner.clear_mapping_pairs();
-        Ok(())
-    })
+    on_context(context, ResolverContext::clear_mapping_pairs)
 }
 
 /// Replaces the mapping pairs with those of an AYON mapping file
@@ -218,8 +242,5 @@ pub extern "C" fn ayon_context_set_pinning_file(
 /// Stops using a pinning file in this context. Thread-safe.
 #[unsafe(no_mangle)]
 pub extern "C" fn ayon_context_clear_pinning_file(context: *mut ayon_context) -> ayon_result {
-    boundary(std::ptr::null_mut(), || {
-        arg_ref(context, "context")?.inner.clear_pinning_file();
-        Ok(())
-    })
+    on_context(context, ResolverContext::clear_pinning_file)
 }

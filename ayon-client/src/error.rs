@@ -188,6 +188,22 @@ pub enum ResolveError {
     },
 }
 
+/// The `uri` field of any [`ResolveError`] (by reference or by mutable reference): every
+/// variant names the URI it is about.
+macro_rules! uri_of {
+    ($error:expr) => {
+        match $error {
+            ResolveError::Invalid { uri, .. }
+            | ResolveError::NotFound { uri }
+            | ResolveError::ServerError { uri, .. }
+            | ResolveError::Offline { uri }
+            | ResolveError::NotPrepared { uri, .. }
+            | ResolveError::UnknownRoot { uri, .. }
+            | ResolveError::Request { uri, .. } => uri,
+        }
+    };
+}
+
 impl ResolveError {
     /// The stable code of this failure (the CLI's `kind`); a whole-request failure gives the
     /// request's kind (`auth`, `transport`, `timeout`, ...).
@@ -204,30 +220,13 @@ impl ResolveError {
 
     /// The URI this error is about, as given.
     pub fn uri(&self) -> &str {
-        match self {
-            ResolveError::Invalid { uri, .. }
-            | ResolveError::NotFound { uri }
-            | ResolveError::ServerError { uri, .. }
-            | ResolveError::Offline { uri }
-            | ResolveError::NotPrepared { uri, .. }
-            | ResolveError::UnknownRoot { uri, .. }
-            | ResolveError::Request { uri, .. } => uri,
-        }
+        uri_of!(self)
     }
 
     pub(crate) fn with_uri(mut self, new_uri: &str) -> ResolveError {
-        match &mut self {
-            ResolveError::Invalid { uri, .. }
-            | ResolveError::NotFound { uri }
-            | ResolveError::ServerError { uri, .. }
-            | ResolveError::Offline { uri }
-            | ResolveError::NotPrepared { uri, .. }
-            | ResolveError::UnknownRoot { uri, .. }
-            | ResolveError::Request { uri, .. } => {
-                if uri != new_uri {
-                    new_uri.clone_into(uri);
-                }
-            }
+        let uri = uri_of!(&mut self);
+        if uri != new_uri {
+            new_uri.clone_into(uri);
         }
         self
     }

@@ -107,6 +107,14 @@ impl Monitor {
         self.inner.shared.state.subscribe_transitions()
     }
 
+    /// The current state and every change after it, taken together: unlike
+    /// [`subscribe_transitions`](Self::subscribe_transitions) then [`state`](Self::state), no
+    /// change that happens meanwhile is missed or seen twice. A host shows the state, then
+    /// applies each change as it comes.
+    pub fn state_and_transitions(&self) -> (ConnectionState, broadcast::Receiver<ConnectionState>) {
+        self.inner.shared.state.state_and_transitions()
+    }
+
     /// Server events for the configured topics. A receiver that falls more than the configured
     /// capacity behind gets `Lagged` and skips ahead; it never slows the monitor.
     pub fn subscribe_events(&self) -> broadcast::Receiver<ServerEvent> {

@@ -181,6 +181,15 @@ impl StateCell {
         self.transitions.subscribe()
     }
 
+    /// The state and a receiver of the changes after it, taken under the write lock so that no
+    /// change falls between them.
+    pub(crate) fn state_and_transitions(
+        &self,
+    ) -> (ConnectionState, broadcast::Receiver<ConnectionState>) {
+        let _w = self.write.lock();
+        (self.get(), self.transitions.subscribe())
+    }
+
     pub(crate) fn set_online(&self) {
         self.store(ConnectionState::Online);
     }
@@ -246,6 +255,44 @@ mod tests {
         cell.set_online();
         assert!(cell.is_online());
         assert!(cell.get().is_online());
+    }
+
+    #[test]
+    fn a_state_and_its_transitions_neither_miss_nor_repeat_a_change() {
+        let cell = Arc::new(StateCell::new());
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flipper = {
+            let (cell, done) = (cell.clone(), done.clone());
+            std::thread::spawn(move || {
+                while !done.load(Ordering::Relaxed) {
+                    cell.set_online();
+                    cell.set_offline(OfflineReason::Refused);
+                }
+            })
+        };
+        let mut checked = 0;
+        for _ in 0..300 {
+            let (now, mut rx) = cell.state_and_transitions();
+            let next = loop {
+                match rx.try_recv() {
+                    Ok(s) => break Some(s),
+                    // Fell behind the backlog: the first change is gone, nothing to check.
+                    Err(broadcast::error::TryRecvError::Lagged(_)) => break None,
+                    Err(_) => std::thread::yield_now(),
+                }
+            };
+            if let Some(next) = next {
+                // States alternate, so a change seen twice or one missed shows as no change.
+                assert_ne!(
+                    now, next,
+                    "the first change after the state differs from it"
+                );
+                checked += 1;
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+        flipper.join().expect("flipper");
+        assert!(checked > 30, "only {checked} rounds checked");
     }
 
     #[test]

@@ -170,7 +170,7 @@ fn fixture_key(c: &SiteConfig) -> String {
 /// Issue 11 class (c): the server leaves `{root[work]}` unsubstituted when the URI writes the
 /// project name in another case (it keys roots by the name as written; with a root override
 /// for the site it even fails the request). The index substitutes this site's roots anyway,
-/// as the client does (docs/decisions.md, record 2).
+/// as the client does (docs/decisions.md, record 5).
 #[test]
 fn roots_are_substituted_whatever_the_project_name_case() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use arc_swap::{ArcSwap, ArcSwapOption};
+use arc_swap::ArcSwap;
 use parking_lot::Mutex;
 
 use crate::answers::Answers;
@@ -29,12 +29,31 @@ pub struct ResolverContext {
 #[derive(Debug)]
 pub(crate) struct ContextState {
     id: u64,
-    pub(crate) mapping: ArcSwap<MappingPairs>,
+    pub(crate) view: ArcSwap<View>,
     mapping_file: Mutex<Option<PathBuf>>,
-    pub(crate) pinning: ArcSwapOption<PinnedFile>,
-    pub(crate) cache: ArcSwap<Answers>,
     cache_capacity: usize,
     registry: Arc<Registry>,
+}
+
+/// What a resolve reads of a context, swapped as a whole: a resolve pays one atomic load (not
+/// one per part) and sees the mapping, the pinning file and the cache of one moment.
+#[derive(Debug, Clone)]
+pub(crate) struct View {
+    pub(crate) mapping: Arc<MappingPairs>,
+    pub(crate) pinning: Option<Arc<PinnedFile>>,
+    pub(crate) cache: Arc<Answers>,
+}
+
+impl ContextState {
+    /// Changes part of the view; `change` runs again if another change landed meanwhile, so
+    /// concurrent changes to different parts are all kept.
+    fn update(&self, mut change: impl FnMut(&mut View)) {
+        self.view.rcu(|v| {
+            let mut next = View::clone(v);
+            change(&mut next);
+            next
+        });
+    }
 }
 
 impl ResolverContext {
@@ -46,10 +65,12 @@ impl ResolverContext {
         ResolverContext {
             inner: Arc::new(ContextState {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
-                mapping: ArcSwap::from_pointee(MappingPairs::new()),
+                view: ArcSwap::from_pointee(View {
+                    mapping: Arc::new(MappingPairs::new()),
+                    pinning: None,
+                    cache,
+                }),
                 mapping_file: Mutex::new(None),
-                pinning: ArcSwapOption::empty(),
-                cache: ArcSwap::new(cache),
                 cache_capacity,
                 registry,
             }),
@@ -64,58 +85,65 @@ impl ResolverContext {
     /// Forgets one identifier in the connected cache (AYON's `deleteFromCache`); true if it
     /// was cached.
     pub fn delete_from_cache(&self, identifier: &str) -> bool {
-        self.inner.cache.load().remove(identifier)
+        self.inner.view.load().cache.remove(identifier)
     }
 
     /// Clears the connected cache (AYON's `clearCache`): for every context connected to it.
     pub fn clear_cache(&self) {
-        self.inner.cache.load().clear();
+        self.inner.view.load().cache.clear();
     }
 
     /// Gives this context a new, empty cache of its own (AYON's `dropCache`); other contexts
     /// keep theirs.
     pub fn drop_cache(&self) {
         let own = self.inner.registry.new_cache(self.inner.cache_capacity);
-        self.inner.cache.store(own);
+        self.inner.update(|v| v.cache = own.clone());
     }
 
     /// How many answers the connected cache holds.
     pub fn cached_len(&self) -> usize {
-        self.inner.cache.load().len()
+        self.inner.view.load().cache.len()
     }
 
     /// Whether this context shares its cache with `other`.
     pub fn shares_cache_with(&self, other: &ResolverContext) -> bool {
         Arc::ptr_eq(
-            &self.inner.cache.load_full(),
-            &other.inner.cache.load_full(),
+            &self.inner.view.load().cache,
+            &other.inner.view.load().cache,
         )
     }
 
     /// Adds or replaces a mapping pair; returns the target it replaced.
     pub fn add_mapping_pair(&self, source: &str, target: &str) -> Option<String> {
-        let mut next = MappingPairs::clone(&self.inner.mapping.load());
-        let old = next.insert(source, target);
-        self.inner.mapping.store(Arc::new(next));
+        let mut old = None;
+        self.inner.update(|v| {
+            let mut next = MappingPairs::clone(&v.mapping);
+            old = next.insert(source, target);
+            v.mapping = Arc::new(next);
+        });
         old
     }
 
     /// Removes the pair for `source`; returns its target.
     pub fn remove_mapping(&self, source: &str) -> Option<String> {
-        let mut next = MappingPairs::clone(&self.inner.mapping.load());
-        let old = next.remove(source);
-        self.inner.mapping.store(Arc::new(next));
+        let mut old = None;
+        self.inner.update(|v| {
+            let mut next = MappingPairs::clone(&v.mapping);
+            old = next.remove(source);
+            v.mapping = Arc::new(next);
+        });
         old
     }
 
     /// Removes every pair.
     pub fn clear_mapping_pairs(&self) {
-        self.inner.mapping.store(Arc::new(MappingPairs::new()));
+        self.inner
+            .update(|v| v.mapping = Arc::new(MappingPairs::new()));
     }
 
     /// The mapping pairs, sorted.
     pub fn mapping_pairs(&self) -> std::collections::BTreeMap<String, String> {
-        self.inner.mapping.load().to_sorted()
+        self.inner.view.load().mapping.to_sorted()
     }
 
     /// Loads mapping pairs from an AYON mapping file (`{"mappingPairs": {src: dst}}`),
@@ -125,7 +153,8 @@ impl ResolverContext {
         let path = path.as_ref();
         let pairs = MappingPairs::load(path)?;
         let n = pairs.len();
-        self.inner.mapping.store(Arc::new(pairs));
+        let pairs = Arc::new(pairs);
+        self.inner.update(|v| v.mapping = pairs.clone());
         *self.inner.mapping_file.lock() = Some(path.to_owned());
         Ok(n)
     }
@@ -151,20 +180,22 @@ impl ResolverContext {
         roots: ayon_pinning::Roots,
     ) -> Result<(), ayon_pinning::PinningError> {
         let pinned = PinnedFile::open(file, roots, DEFAULT_RECHECK)?;
-        self.inner.pinning.store(Some(Arc::new(pinned)));
+        let pinned = Arc::new(pinned);
+        self.inner.update(|v| v.pinning = Some(pinned.clone()));
         Ok(())
     }
 
     /// Stops using a pinning file in this context.
     pub fn clear_pinning_file(&self) {
-        self.inner.pinning.store(None);
+        self.inner.update(|v| v.pinning = None);
     }
 
     /// This context's pinning file, if any.
     pub fn pinning_file(&self) -> Option<PathBuf> {
         self.inner
-            .pinning
+            .view
             .load()
+            .pinning
             .as_ref()
             .map(|p| p.path().to_owned())
     }

@@ -17,9 +17,9 @@ use ayon_index::{Index, PreparedProject};
 use ayon_pinning::Roots;
 use parking_lot::Mutex;
 
-use crate::answers::Answers;
+use crate::answers::{Answers, StoreKind};
 use crate::asset_path::{AssetKind, split_sdf_args};
-use crate::context::ResolverContext;
+use crate::context::{ResolverContext, View};
 use crate::env::EnvConfig;
 use crate::fs::{self, SearchPath};
 use crate::pinned::{DEFAULT_RECHECK, PinnedFile};
@@ -62,6 +62,7 @@ pub struct ResolverBuilder {
     search_path: Option<SearchPath>,
     backoff: Option<(Duration, Duration)>,
     shared_tier: Option<RedisConfig>,
+    store: StoreKind,
 }
 
 impl Default for ResolverBuilder {
@@ -80,6 +81,7 @@ impl Default for ResolverBuilder {
             search_path: None,
             backoff: None,
             shared_tier: None,
+            store: StoreKind::default(),
         }
     }
 }
@@ -213,6 +215,18 @@ impl ResolverBuilder {
         self
     }
 
+    /// Keeps answers in the previous sharded store (a shard read lock per hit) instead of the
+    /// lock-free one: only so the resolver bench can compare both in one run.
+    #[cfg(feature = "bench-baseline")]
+    pub fn sharded_answer_store(mut self, on: bool) -> Self {
+        self.store = if on {
+            StoreKind::Sharded
+        } else {
+            StoreKind::LockFree
+        };
+        self
+    }
+
     /// Directories for search-path style assets (else `PXR_AR_DEFAULT_SEARCH_PATH`).
     pub fn search_path(mut self, search: SearchPath) -> Self {
         self.search_path = Some(search);
@@ -256,7 +270,7 @@ impl ResolverBuilder {
                 .map(SearchPath::parse)
                 .unwrap_or_default()
         });
-        let registry = Arc::new(Registry::default());
+        let registry = Arc::new(Registry::new(self.store));
         let global = registry.new_cache(self.answer_capacity);
         let connected =
             ResolverContext::connected_to(global, self.answer_capacity, registry.clone());
@@ -286,14 +300,22 @@ fn open_pinning(file: &std::path::Path, roots: Option<Roots>) -> Result<PinnedFi
 
 /// Every answer cache of one resolver, so an entity event reaches contexts that dropped the
 /// shared one too.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct Registry {
+    kind: StoreKind,
     caches: Mutex<Vec<Weak<Answers>>>,
 }
 
 impl Registry {
+    fn new(kind: StoreKind) -> Registry {
+        Registry {
+            kind,
+            caches: Mutex::new(Vec::new()),
+        }
+    }
+
     pub(crate) fn new_cache(&self, capacity: usize) -> Arc<Answers> {
-        let cache = Arc::new(Answers::new(capacity));
+        let cache = Arc::new(Answers::new(self.kind, capacity));
         let mut caches = self.caches.lock();
         caches.retain(|w| w.strong_count() > 0);
         caches.push(Arc::downgrade(&cache));
@@ -383,7 +405,7 @@ impl Resolver {
     /// A new context connected to the shared cache, with no mapping pairs and no pinning file.
     pub fn new_context(&self) -> ResolverContext {
         ResolverContext::connected_to(
-            self.shared.connected.inner.cache.load_full(),
+            self.shared.connected.inner.view.load().cache.clone(),
             self.shared.settings.answer_capacity,
             self.shared.registry.clone(),
         )
@@ -511,7 +533,9 @@ impl Resolver {
 
     /// Calls `callback` with every connection state change, in order, on a thread of the
     /// library's, until the returned subscription is dropped. Needs a monitor (a server URL
-    /// and a credential).
+    /// and a credential); starts it if no AYON URI has yet. The changes are those after the
+    /// subscription's [`initial_state`](StateSubscription::initial_state), none missed (even
+    /// one made while the monitor starts) and none repeated: show that state, then each change.
     pub fn on_state_change<F>(&self, callback: F) -> Result<StateSubscription, String>
     where
         F: FnMut(&ConnectionState) + Send + 'static,
@@ -642,7 +666,8 @@ impl Resolver {
     fn step(&self, context: &ResolverContext, asset_path: &str) -> Step {
         let shared = &*self.shared;
         let (base, suffix) = split_sdf_args(asset_path);
-        let mapping = context.inner.mapping.load();
+        let view = context.inner.view.load();
+        let mapping = &view.mapping;
         let (target, mapped) = match mapping.get(base) {
             Some(t) if !mapping.is_empty() => (t, true),
             _ => (base, false),
@@ -650,10 +675,10 @@ impl Resolver {
         match AssetKind::of(target) {
             AssetKind::Empty => Step::Done(Err(ResolveError::Empty)),
             AssetKind::AyonUri => {
-                if let Some(done) = self.pinned(context, target, asset_path, suffix) {
+                if let Some(done) = self.pinned(&view, target, asset_path, suffix) {
                     return Step::Done(done);
                 }
-                if let Some(hit) = context.inner.cache.load().get(target) {
+                if let Some(hit) = view.cache.get(target) {
                     shared.counters.memory.fetch_add(1, Ordering::Relaxed);
                     return Step::Done(Ok(with_suffix(hit, suffix)));
                 }
@@ -663,7 +688,7 @@ impl Resolver {
                 }
             }
             _ => {
-                let cache = context.inner.cache.load();
+                let cache = &view.cache;
                 if let Some(hit) = cache.get(target) {
                     shared.counters.memory.fetch_add(1, Ordering::Relaxed);
                     return Step::Done(Ok(with_suffix(hit, suffix)));
@@ -695,14 +720,13 @@ impl Resolver {
     /// The pinning answer for a URI, when the policy and the context say pinning decides.
     fn pinned(
         &self,
-        context: &ResolverContext,
+        view: &View,
         uri: &str,
         asset_path: &str,
         suffix: &str,
     ) -> Option<Result<Resolved, ResolveError>> {
         let shared = &*self.shared;
-        let own = context.inner.pinning.load();
-        let file: &PinnedFile = match (own.as_deref(), &shared.pinning, shared.policy) {
+        let file: &PinnedFile = match (view.pinning.as_deref(), &shared.pinning, shared.policy) {
             (Some(f), _, _) => f,
             (None, _, PinningPolicy::Live) | (None, None, _) => return None,
             (None, Some(Ok(f)), _) => f,
@@ -798,8 +822,9 @@ impl Resolver {
         };
         context
             .inner
-            .cache
+            .view
             .load()
+            .cache
             .put(target, &stored, Some(uri.project()), expires);
     }
 

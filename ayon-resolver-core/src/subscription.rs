@@ -20,8 +20,13 @@ impl Drop for TaskGuard {
 
 /// A state-change callback registration; the callback stops being called when this is
 /// dropped (or [`unsubscribe`](Self::unsubscribe)d).
+///
+/// The rule: the callback sees every change after [`initial_state`](Self::initial_state), in
+/// order, none missed and none repeated. A host shows the initial state, then applies each
+/// change; a change that happens while it subscribes is in one or the other, never lost.
 #[derive(Debug)]
 pub struct StateSubscription {
+    initial: ConnectionState,
     _task: TaskGuard,
 }
 
@@ -31,7 +36,7 @@ impl StateSubscription {
         F: FnMut(&ConnectionState) + Send + 'static,
     {
         let handle = ayon_runtime::handle().map_err(|e| e.to_string())?;
-        let mut rx = monitor.subscribe_transitions();
+        let (initial, mut rx) = monitor.state_and_transitions();
         let task = handle.spawn(async move {
             loop {
                 let state = match rx.recv().await {
@@ -58,8 +63,15 @@ impl StateSubscription {
             }
         });
         Ok(StateSubscription {
+            initial,
             _task: TaskGuard(task.abort_handle()),
         })
+    }
+
+    /// The connection state when the subscription was made: the callback is called with the
+    /// changes after it.
+    pub fn initial_state(&self) -> &ConnectionState {
+        &self.initial
     }
 
     /// Stops the callback now.

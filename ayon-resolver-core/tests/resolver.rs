@@ -435,6 +435,39 @@ fn state_callbacks_see_a_restart_and_stop_when_dropped() {
 }
 
 #[test]
+fn a_subscription_made_as_the_monitor_starts_misses_no_change() {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    // No AYON URI yet: subscribing starts the monitor, whose first change races the subscribe.
+    let r = builder_for(&server, dir.path()).build();
+    let seen = Arc::new(parking_lot::Mutex::new(Vec::<ConnectionState>::new()));
+    let sub = {
+        let seen = seen.clone();
+        r.on_state_change(move |s| seen.lock().push(s.clone()))
+            .expect("subscribed")
+    };
+    // The host's view: the initial state, then each change.
+    let view = || {
+        let mut v = vec![sub.initial_state().clone()];
+        v.extend(seen.lock().iter().cloned());
+        v
+    };
+    wait_until("online", Duration::from_secs(10), || r.state().is_online());
+    wait_until("the view ends online", Duration::from_secs(5), || {
+        view().last().is_some_and(ConnectionState::is_online)
+    });
+    let v = view();
+    assert!(
+        v.windows(2).all(|w| w[0] != w[1]),
+        "a change repeated: {v:?}"
+    );
+    server.restart();
+    wait_until("offline seen", Duration::from_secs(5), || {
+        view().last().is_some_and(|s| s.kind_str() == "offline")
+    });
+}
+
+#[test]
 fn a_prepared_project_answers_never_resolved_uris_offline_from_the_index() {
     let server = server();
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,8 @@
 //! ayon-resolver-core: the hot path of a host that resolves the same assets again (cached URI,
 //! pinned URI, absolute file path), its two-thread scaling, the same hit one layer down (the
 //! offline client's memory tier, which it replaces), and a cold URI through the testkit.
+//! The cached-URI benches also run on the previous sharded answer store (`sharded_baseline`),
+//! so the lock-free store is compared with it in the same run.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -16,13 +18,34 @@ fn uris() -> Vec<String> {
 }
 
 fn resolver_for(server: &TestServer, dir: &std::path::Path) -> Resolver {
+    builder_for(server, dir).build()
+}
+
+fn builder_for(server: &TestServer, dir: &std::path::Path) -> ayon_resolver_core::ResolverBuilder {
     Resolver::builder()
         .server_url(server.url())
         .api_key(server.session_token())
         .site_id("offline-test-linux")
         .cache_dir(dir)
         .monitor(false)
-        .build()
+}
+
+/// `threads` threads each resolving 10,000 cached URIs, `iters` times; the total time.
+fn resolve_on_threads(resolver: &Resolver, refs: &[&str], threads: usize, iters: u64) -> Duration {
+    let start = Instant::now();
+    for _ in 0..iters {
+        std::thread::scope(|s| {
+            for t in 0..threads {
+                s.spawn(move || {
+                    for k in 0..10_000 {
+                        let u = refs[(k * 7 + t * 13) % refs.len()];
+                        std::hint::black_box(resolver.resolve(u).expect("hit"));
+                    }
+                });
+            }
+        });
+    }
+    start.elapsed()
 }
 
 fn hot_path(c: &mut Criterion) {
@@ -37,16 +60,25 @@ fn hot_path(c: &mut Criterion) {
         "warm-up resolves every URI"
     );
 
+    let baseline_dir = tempfile::tempdir().expect("tmp");
+    let baseline = builder_for(&server, baseline_dir.path())
+        .sharded_answer_store(true)
+        .build();
+    assert_eq!(baseline.prewarm(&refs), refs.len(), "baseline warm-up");
+
     let mut g = c.benchmark_group("resolver");
     let mut i = 0usize;
-    g.bench_function("cached_uri", |b| {
-        b.iter(|| {
-            i = (i + 1) % refs.len();
-            resolver
-                .resolve(std::hint::black_box(refs[i]))
-                .expect("hit")
-        })
-    });
+    for (name, r) in [
+        ("cached_uri", &resolver),
+        ("cached_uri_sharded_baseline", &baseline),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                i = (i + 1) % refs.len();
+                r.resolve(std::hint::black_box(refs[i])).expect("hit")
+            })
+        });
+    }
 
     // The same hit through the offline client alone (parse, key, memory tier, JSON decode).
     let client = ayon_client::OfflineClient::builder(
@@ -120,30 +152,15 @@ fn hot_path(c: &mut Criterion) {
     });
     g.finish();
 
-    // Scaling: total cached resolves per second from 1 and 2 threads.
+    // Scaling: total cached resolves per second from 1 and 2 threads, on both stores.
     let mut g = c.benchmark_group("resolver_threads");
     for threads in [1usize, 2] {
         g.throughput(Throughput::Elements(threads as u64 * 10_000));
-        g.bench_function(format!("cached_uri_{threads}_threads"), |b| {
-            b.iter_custom(|iters| {
-                let start = Instant::now();
-                for _ in 0..iters {
-                    std::thread::scope(|s| {
-                        for t in 0..threads {
-                            let r = &resolver;
-                            let refs = &refs;
-                            s.spawn(move || {
-                                for k in 0..10_000 {
-                                    let u = refs[(k * 7 + t * 13) % refs.len()];
-                                    std::hint::black_box(r.resolve(u).expect("hit"));
-                                }
-                            });
-                        }
-                    });
-                }
-                start.elapsed()
-            })
-        });
+        for (name, r) in [("cached_uri", &resolver), ("sharded_baseline", &baseline)] {
+            g.bench_function(format!("{name}_{threads}_threads"), |b| {
+                b.iter_custom(|iters| resolve_on_threads(r, &refs, threads, iters))
+            });
+        }
     }
     g.finish();
 }

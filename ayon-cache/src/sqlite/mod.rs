@@ -1,5 +1,6 @@
 //! `SqliteCache`: the persistent tier, one SQLite file shared by every process of the user.
 
+pub mod file;
 mod open;
 
 use std::collections::HashMap;
@@ -11,8 +12,9 @@ use std::time::Duration;
 use parking_lot::{Mutex, MutexGuard};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 
+use file::sibling;
 pub use open::STORE_FORMAT_VERSION;
-use open::{classify, sibling};
+use open::classify;
 
 use crate::entry::{from_ms, to_ms};
 use crate::location::{resolve_cache_dir, store_path};

@@ -1,14 +1,14 @@
-//! Opening the SQLite store: directory and file creation, the cross-process open lock, format
-//! checks, and moving invalid files aside.
+//! Opening the cache's SQLite store: the cross-process open lock, the file rules of
+//! [`super::file`], the integrity check, and reporting a file moved aside.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::path::Path;
+use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode};
 
 use super::Config;
+use super::file::{self, OpenFailure, StoreFile, sibling};
 use crate::CacheError;
 use crate::stats::{DiagnosticKind, DiagnosticsLog, InvalidStore};
 
@@ -36,16 +36,17 @@ CREATE TABLE entries (
 );
 ";
 
-/// Why opening failed: an invalid file (to be moved aside) or anything else.
-enum OpenFailure {
-    Invalid(InvalidStore, String),
-    Other(CacheError),
-}
-
 /// The writer and reader connections of a freshly opened store.
 pub(crate) struct Opened {
     pub(crate) writer: Connection,
     pub(crate) readers: Vec<Connection>,
+}
+
+/// The cache store's file rules, connections as `config` says.
+fn store_file(config: &Config) -> StoreFile<'static> {
+    StoreFile::new(APPLICATION_ID, STORE_FORMAT_VERSION, SCHEMA)
+        .synchronous(config.durability.pragma())
+        .statement_cache(32)
 }
 
 /// Opens (creating if needed) the store at `path`, moving an invalid file aside first.
@@ -63,9 +64,12 @@ pub(crate) fn open_store(
         attempts += 1;
         match open_checked(path, config) {
             Ok(conn) => break conn,
-            Err(OpenFailure::Other(e)) => return Err(e),
             Err(OpenFailure::Invalid(reason, detail)) if attempts < 3 => {
-                let to = move_aside(path, &reason)?;
+                let to =
+                    file::move_aside(path, &reason).map_err(|reason| CacheError::Unusable {
+                        path: path.to_path_buf(),
+                        reason,
+                    })?;
                 let message = format!(
                     "cache store {} was {} ({detail}); moved it to {} and created a fresh one",
                     path.display(),
@@ -91,11 +95,14 @@ pub(crate) fn open_store(
                     ),
                 });
             }
+            Err(other) => return Err(cache_error(path, other)),
         }
     };
+    let store = store_file(config);
     let mut readers = Vec::with_capacity(config.readers);
     for _ in 0..config.readers {
-        readers.push(connect(path, config).map_err(|e| classify(path, "opening a reader", e))?);
+        let reader = store.connect(path, config.busy_timeout);
+        readers.push(reader.map_err(|e| classify(path, "opening a reader", e))?);
     }
     Ok(Opened { writer, readers })
 }
@@ -112,88 +119,21 @@ fn describe(reason: &InvalidStore) -> String {
     }
 }
 
-/// Opens a connection with our pragmas (busy timeout, WAL, synchronous).
-fn connect(path: &Path, config: &Config) -> Result<Connection, rusqlite::Error> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)?;
-    conn.busy_timeout(config.busy_timeout)?;
-    conn.set_prepared_statement_cache_capacity(32);
-    conn.pragma_update(None, "synchronous", config.durability.pragma())?;
-    Ok(conn)
-}
-
-/// Opens the writer connection and validates the file; creates the schema in an empty file.
+/// Opens the writer connection with the shared file rules, then verifies the entries table.
 fn open_checked(path: &Path, config: &Config) -> Result<Connection, OpenFailure> {
-    precheck_header(path)?;
-    create_private_file(path).map_err(OpenFailure::Other)?;
-    let conn = connect(path, config).map_err(|e| failure(path, "opening", e))?;
-    let app_id: i32 = conn
-        .query_row("PRAGMA application_id", [], |r| r.get(0))
-        .map_err(|e| failure(path, "reading the application id", e))?;
-    let version: i64 = conn
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .map_err(|e| failure(path, "reading the format version", e))?;
-    if app_id == APPLICATION_ID && version > i64::from(STORE_FORMAT_VERSION) {
-        return Err(OpenFailure::Invalid(
-            InvalidStore::NewerFormat {
-                found: u32::try_from(version).unwrap_or(u32::MAX),
-                supported: STORE_FORMAT_VERSION,
-            },
-            format!("user_version {version}"),
-        ));
-    }
-    if app_id != APPLICATION_ID {
-        let tables: i64 = conn
-            .query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get(0))
-            .map_err(|e| failure(path, "listing tables", e))?;
-        if tables > 0 || app_id != 0 {
-            return Err(OpenFailure::Invalid(
-                InvalidStore::Foreign,
-                format!("application_id {app_id:#x}, {tables} schema objects"),
-            ));
-        }
-    }
-    // Only now, with the file known to be ours or empty, may we write to it.
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))
-        .map_err(|e| failure(path, "switching to WAL", e))?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(OpenFailure::Other(unwritable(
-            path,
-            &format!("SQLite kept journal mode `{mode}` instead of WAL"),
-        )));
-    }
-    if app_id != APPLICATION_ID {
-        init_schema(path, conn).and_then(|c| verify(path, c, false))
-    } else {
-        verify(path, conn, config.verify_on_open)
-    }
-}
-
-fn init_schema(path: &Path, mut conn: Connection) -> Result<Connection, OpenFailure> {
-    let tx = conn
-        .transaction_with_behavior(TransactionBehavior::Immediate)
-        .map_err(|e| failure(path, "starting schema creation", e))?;
-    tx.execute_batch(SCHEMA)
-        .map_err(|e| failure(path, "creating the schema", e))?;
-    tx.pragma_update(None, "application_id", APPLICATION_ID)
-        .map_err(|e| failure(path, "setting the application id", e))?;
-    tx.pragma_update(None, "user_version", STORE_FORMAT_VERSION)
-        .map_err(|e| failure(path, "setting the format version", e))?;
-    tx.commit()
-        .map_err(|e| failure(path, "committing the schema", e))?;
-    Ok(conn)
+    let checked = store_file(config).open_checked(path, config.busy_timeout)?;
+    // A schema this open just created has nothing to check.
+    let quick_check = config.verify_on_open && !checked.created;
+    verify(checked.connection, quick_check)
 }
 
 /// Runs `PRAGMA quick_check` (when asked) and a read of the entries table, inside one read
 /// transaction so a concurrent writer's checkpoint cannot make a healthy file look damaged.
-fn verify(path: &Path, conn: Connection, quick_check: bool) -> Result<Connection, OpenFailure> {
+fn verify(conn: Connection, quick_check: bool) -> Result<Connection, OpenFailure> {
     if quick_check {
         let verdict: String = conn
             .query_row("PRAGMA quick_check(1)", [], |r| r.get(0))
-            .map_err(|e| failure(path, "checking integrity", e))?;
+            .map_err(|e| file::failure("checking integrity", e))?;
         if verdict != "ok" {
             return Err(OpenFailure::Invalid(
                 InvalidStore::Corrupt,
@@ -214,127 +154,9 @@ fn verify(path: &Path, conn: Connection, quick_check: bool) -> Result<Connection
                     format!("entries table unreadable: {e}"),
                 )
             }
-            _ => failure(path, "reading the entries table", e),
+            _ => file::failure("reading the entries table", e),
         })?;
     Ok(conn)
-}
-
-/// Rejects a file that does not even start with SQLite's magic header, before SQLite sees it.
-fn precheck_header(path: &Path) -> Result<(), OpenFailure> {
-    let mut file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(OpenFailure::Other(unwritable(path, &e.to_string()))),
-    };
-    let mut header = [0u8; 16];
-    let mut read = 0;
-    while read < header.len() {
-        match file.read(&mut header[read..]) {
-            Ok(0) => break,
-            Ok(n) => read += n,
-            Err(e) => return Err(OpenFailure::Other(unwritable(path, &e.to_string()))),
-        }
-    }
-    if read == 0 {
-        return Ok(()); // an empty file is a new database to SQLite
-    }
-    if read < header.len() || &header != b"SQLite format 3\0" {
-        return Err(OpenFailure::Invalid(
-            InvalidStore::Corrupt,
-            "no SQLite header".to_owned(),
-        ));
-    }
-    Ok(())
-}
-
-/// Creates the store file with mode 0600 before SQLite does (SQLite gives its `-wal` and `-shm`
-/// files the database file's mode), and tightens an existing file to 0600.
-fn create_private_file(path: &Path) -> Result<(), CacheError> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(false);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    options
-        .open(path)
-        .map_err(|e| unwritable(path, &e.to_string()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let perms = fs::Permissions::from_mode(0o600);
-        if let Err(e) = fs::set_permissions(path, perms) {
-            tracing::warn!(target: "ayon_cache", "could not set mode 0600 on {}: {e}", path.display());
-        }
-    }
-    Ok(())
-}
-
-/// Renames the store (and its `-wal`) to a name that says why, removes its `-shm`.
-fn move_aside(path: &Path, reason: &InvalidStore) -> Result<PathBuf, CacheError> {
-    let why = match reason {
-        InvalidStore::Corrupt => "corrupt".to_owned(),
-        InvalidStore::NewerFormat { found, .. } => format!("newer-format-v{found}"),
-        InvalidStore::Foreign => "foreign".to_owned(),
-    };
-    let stamp = utc_stamp(SystemTime::now());
-    let base = format!(
-        "{}.{why}-{stamp}",
-        path.file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or("cache.sqlite")
-    );
-    let mut to = path.with_file_name(&base);
-    let mut n = 1;
-    while to.exists() {
-        n += 1;
-        to = path.with_file_name(format!("{base}-{n}"));
-    }
-    fs::rename(path, &to).map_err(|e| CacheError::Unusable {
-        path: path.to_path_buf(),
-        reason: format!(
-            "it is invalid and could not be moved to {}: {e}",
-            to.display()
-        ),
-    })?;
-    let wal = sibling(path, "-wal");
-    if wal.exists() {
-        let _ = fs::rename(&wal, sibling(&to, "-wal"));
-    }
-    let _ = fs::remove_file(sibling(path, "-shm"));
-    Ok(to)
-}
-
-/// `path` with `suffix` appended to its file name.
-pub(crate) fn sibling(path: &Path, suffix: &str) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(suffix);
-    PathBuf::from(s)
-}
-
-/// `YYYYMMDDTHHMMSSZ` in UTC (civil-from-days, Howard Hinnant's algorithm).
-fn utc_stamp(t: SystemTime) -> String {
-    let secs = t
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0) as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 fn unwritable(path: &Path, reason: &str) -> CacheError {
@@ -344,31 +166,22 @@ fn unwritable(path: &Path, reason: &str) -> CacheError {
     }
 }
 
-/// Maps an SQLite error while opening: damaged file → invalid, permissions/space → unwritable.
-fn failure(path: &Path, action: &str, e: rusqlite::Error) -> OpenFailure {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        match f.code {
-            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => {
-                return OpenFailure::Invalid(InvalidStore::Corrupt, format!("{action}: {e}"));
-            }
-            _ => {}
-        }
+/// The cache's error for a failed open that is not an invalid file.
+fn cache_error(path: &Path, failure: OpenFailure) -> CacheError {
+    match failure {
+        OpenFailure::Invalid(reason, detail) => CacheError::Unusable {
+            path: path.to_path_buf(),
+            reason: format!("{} ({detail})", describe(&reason)),
+        },
+        OpenFailure::Unwritable(reason) => unwritable(path, &reason),
+        OpenFailure::Sqlite(action, e) => CacheError::sqlite(path, action, e),
     }
-    OpenFailure::Other(classify(path, action, e))
 }
 
 /// Read-only files, permission problems and a full disk are "unwritable"; the rest stays SQLite.
 pub(crate) fn classify(path: &Path, action: &str, e: rusqlite::Error) -> CacheError {
-    if let rusqlite::Error::SqliteFailure(f, _) = &e {
-        match f.code {
-            ErrorCode::ReadOnly
-            | ErrorCode::CannotOpen
-            | ErrorCode::PermissionDenied
-            | ErrorCode::DiskFull => {
-                return unwritable(path, &format!("{action}: {e}"));
-            }
-            _ => {}
-        }
+    if file::is_unwritable(&e) {
+        return unwritable(path, &format!("{action}: {e}"));
     }
     CacheError::sqlite(path, action, e)
 }
@@ -411,19 +224,5 @@ impl OpenLock {
 impl Drop for OpenLock {
     fn drop(&mut self) {
         let _ = self.0.unlock();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn utc_stamp_formats_known_dates() {
-        assert_eq!(utc_stamp(UNIX_EPOCH), "19700101T000000Z");
-        assert_eq!(
-            utc_stamp(UNIX_EPOCH + Duration::from_secs(1_709_210_096)),
-            "20240229T123456Z"
-        );
     }
 }
