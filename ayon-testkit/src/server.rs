@@ -347,6 +347,12 @@ impl TestServer {
             .unwrap_or(0)
     }
 
+    /// Entity rows served by `/graphql`: the nodes in every `edges` list of its answers (what a
+    /// prepare cost the server, beyond the number of requests).
+    pub fn graphql_edge_count(&self) -> u64 {
+        self.shared().graphql_edges.load(Ordering::SeqCst)
+    }
+
     /// Total URIs received by `/api/resolve`.
     pub fn resolved_uri_count(&self) -> u64 {
         self.shared().resolved_uris.load(Ordering::SeqCst)
@@ -381,6 +387,7 @@ impl TestServer {
         s.counters.lock().clear();
         s.resolved_uris.store(0, Ordering::SeqCst);
         s.ws_connections.store(0, Ordering::SeqCst);
+        s.graphql_edges.store(0, Ordering::SeqCst);
     }
 
     /// Publishes the next version of a product with these representations (templates and

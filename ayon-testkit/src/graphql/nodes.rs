@@ -12,6 +12,8 @@ use std::sync::Arc;
 use async_graphql::{Object, SimpleObject};
 use parking_lot::RwLock;
 
+use super::events::EventNode;
+use super::filter::{Cell, Columns, QueryFilter};
 use super::json::{attrib_text, data_text, json_text};
 use super::page::{PageArgs, PageInfo, paginate};
 use super::status_error;
@@ -40,7 +42,7 @@ macro_rules! connection {
 
         impl $conn {
             /// Pages `items` (creation order, entity) and turns the page into nodes.
-            fn page<T>(
+            pub(super) fn page<T>(
                 items: Vec<(usize, T)>,
                 args: &PageArgs,
                 mut node: impl FnMut(T) -> $node,
@@ -58,7 +60,7 @@ macro_rules! connection {
                 }
             }
 
-            fn empty() -> $conn {
+            pub(super) fn empty() -> $conn {
                 $conn {
                     edges: Vec::new(),
                     page_info: PageInfo::default(),
@@ -77,6 +79,7 @@ connection!(
     RepresentationEdge,
     RepresentationNode
 );
+connection!(EventsConnection, EventEdge, EventNode);
 
 /// True when the filter is absent or `value` is one of its items.
 fn allows(filter: &Option<Vec<String>>, value: &str) -> bool {
@@ -95,6 +98,187 @@ fn any_empty(filters: &[&Option<Vec<String>>]) -> bool {
     filters
         .iter()
         .any(|f| f.as_ref().is_some_and(Vec::is_empty))
+}
+
+/// The server's `filter` whitelists (`ayon_server/graphql/resolvers/*.py`) and the columns of
+/// them the testkit evaluates.
+const FOLDER_COLUMNS: Columns = Columns {
+    server: &[
+        "id",
+        "name",
+        "label",
+        "folder_type",
+        "parent_id",
+        "attrib",
+        "data",
+        "active",
+        "status",
+        "tags",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+    ],
+    held: &[
+        "id",
+        "name",
+        "folder_type",
+        "parent_id",
+        "active",
+        "status",
+        "created_at",
+        "updated_at",
+    ],
+};
+const TASK_COLUMNS: Columns = Columns {
+    server: &[
+        "active",
+        "assignees",
+        "attrib",
+        "data",
+        "folder_id",
+        "id",
+        "label",
+        "name",
+        "status",
+        "tags",
+        "task_type",
+        "thumbnail_id",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+    ],
+    held: &[
+        "active",
+        "folder_id",
+        "id",
+        "name",
+        "status",
+        "task_type",
+        "created_at",
+        "updated_at",
+    ],
+};
+const PRODUCT_COLUMNS: Columns = Columns {
+    server: &[
+        "id",
+        "name",
+        "folder_id",
+        "product_type",
+        "product_base_type",
+        "status",
+        "attrib",
+        "data",
+        "tags",
+        "active",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+    ],
+    held: &[
+        "id",
+        "name",
+        "folder_id",
+        "product_type",
+        "status",
+        "active",
+        "created_at",
+        "updated_at",
+    ],
+};
+const VERSION_COLUMNS: Columns = Columns {
+    server: &[
+        "id",
+        "version",
+        "product_id",
+        "task_id",
+        "author",
+        "status",
+        "attrib",
+        "data",
+        "tags",
+        "active",
+        "created_at",
+        "updated_at",
+        "created_by",
+        "updated_by",
+        "product_type",
+        "product_base_type",
+        "task_type",
+        "folder_type",
+        "hero_version_id",
+    ],
+    held: &[
+        "id",
+        "version",
+        "product_id",
+        "author",
+        "status",
+        "active",
+        "created_at",
+        "updated_at",
+    ],
+};
+const REPRESENTATION_COLUMNS: Columns = Columns {
+    server: &[
+        "name",
+        "version_id",
+        "files",
+        "attrib",
+        "data",
+        "traits",
+        "status",
+        "tags",
+        "active",
+        "created_at",
+        "updated_at",
+    ],
+    held: &[
+        "name",
+        "version_id",
+        "status",
+        "active",
+        "created_at",
+        "updated_at",
+    ],
+};
+
+/// The columns every entity has: id, name, status, active and its times (`Null` for others).
+fn common_cell<'a>(
+    column: &str,
+    id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    active: bool,
+    times: (&'a str, &'a str),
+) -> Cell<'a> {
+    match column {
+        "id" => Cell::Text(id),
+        "name" => Cell::Text(name),
+        "status" => Cell::Text(status),
+        "active" => Cell::Bool(active),
+        "created_at" => Cell::Time(times.0),
+        "updated_at" => Cell::Time(times.1),
+        _ => Cell::Null,
+    }
+}
+
+/// What every connection checks first: an empty list filter answers an empty connection
+/// (`None`), else the parsed `filter` (which may be absent).
+fn scan_filter(
+    lists: &[&Option<Vec<String>>],
+    filter: Option<&str>,
+    columns: &Columns,
+) -> async_graphql::Result<Option<Option<QueryFilter>>> {
+    let parsed = QueryFilter::parse(filter, columns)?;
+    Ok((!any_empty(lists)).then_some(parsed))
+}
+
+/// True when there is no filter or the entity passes it.
+fn passes<'a>(filter: &Option<QueryFilter>, cell: impl Fn(&str) -> Cell<'a>) -> bool {
+    filter.as_ref().is_none_or(|f| f.matches(&cell))
 }
 
 /// Attribute names set on the entity itself.
@@ -211,12 +395,13 @@ impl ProjectNode {
         has_products: Option<bool>,
         has_tasks: Option<bool>,
         has_children: Option<bool>,
+        filter: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> FoldersConnection {
-        let filters = [
+    ) -> async_graphql::Result<FoldersConnection> {
+        let lists = [
             &ids,
             &parent_ids,
             &paths,
@@ -225,13 +410,13 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        if any_empty(&filters) {
-            return FoldersConnection::empty();
-        }
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &FOLDER_COLUMNS)? else {
+            return Ok(FoldersConnection::empty());
+        };
         let paths: Option<Vec<String>> =
             paths.map(|l| l.iter().map(|p| p.trim_matches('/').to_owned()).collect());
         let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let parents = folder_parent_ids(project);
             let items = project
                 .folders
@@ -248,6 +433,18 @@ impl ProjectNode {
                         && has_products.is_none_or(|want| want != f.products.is_empty())
                         && has_tasks.is_none_or(|want| want != f.tasks.is_empty())
                         && has_children.is_none_or(|b| b == parents.contains(f.id.as_str()))
+                        && passes(&filter, |c| match c {
+                            "folder_type" => Cell::Text(&f.folder_type),
+                            "parent_id" => f.parent_id.as_deref().map_or(Cell::Null, Cell::Text),
+                            _ => common_cell(
+                                c,
+                                &f.id,
+                                &f.name,
+                                &f.status,
+                                f.active,
+                                (&f.created_at, &f.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, f)| (i + 1, f))
                 .collect();
@@ -255,7 +452,7 @@ impl ProjectNode {
                 FolderNode::new(f, &project.name, parents.contains(f.id.as_str()))
             })
         })
-        .unwrap_or_else(FoldersConnection::empty)
+        .unwrap_or_else(FoldersConnection::empty))
     }
 
     /// Products of the project.
@@ -269,12 +466,13 @@ impl ProjectNode {
         product_base_types: Option<Vec<String>>,
         statuses: Option<Vec<String>>,
         tags: Option<Vec<String>>,
+        filter: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> ProductsConnection {
-        let filters = [
+    ) -> async_graphql::Result<ProductsConnection> {
+        let lists = [
             &ids,
             &names,
             &folder_ids,
@@ -283,11 +481,11 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        if any_empty(&filters) {
-            return ProductsConnection::empty();
-        }
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &PRODUCT_COLUMNS)? else {
+            return Ok(ProductsConnection::empty());
+        };
         let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .products()
                 .enumerate()
@@ -300,6 +498,18 @@ impl ProjectNode {
                         && allows(&product_base_types, base)
                         && allows(&statuses, &p.status)
                         && has_tags(&tags, &p.tags)
+                        && passes(&filter, |c| match c {
+                            "folder_id" => Cell::Text(&f.id),
+                            "product_type" => Cell::Text(&p.product_type),
+                            _ => common_cell(
+                                c,
+                                &p.id,
+                                &p.name,
+                                &p.status,
+                                p.active,
+                                (&p.created_at, &p.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, fp)| (i + 1, fp))
                 .collect();
@@ -307,7 +517,7 @@ impl ProjectNode {
                 ProductNode::new(&self.library, &project.name, f, p)
             })
         })
-        .unwrap_or_else(ProductsConnection::empty)
+        .unwrap_or_else(ProductsConnection::empty))
     }
 
     /// Versions; `latestOnly` keeps each product's highest version >= 0 whether active or
@@ -327,12 +537,13 @@ impl ProjectNode {
         latest_only: Option<bool>,
         hero_only: Option<bool>,
         hero_or_latest_only: Option<bool>,
+        filter: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> VersionsConnection {
-        let filters = [
+    ) -> async_graphql::Result<VersionsConnection> {
+        let lists = [
             &ids,
             &product_ids,
             &task_ids,
@@ -341,14 +552,17 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        if any_empty(&filters) || versions.as_ref().is_some_and(Vec::is_empty) {
-            return VersionsConnection::empty();
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &VERSION_COLUMNS)? else {
+            return Ok(VersionsConnection::empty());
+        };
+        if versions.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(VersionsConnection::empty());
         }
         let latest_only = latest_only.unwrap_or(false);
         let hero_only = hero_only.unwrap_or(false);
         let hero_or_latest_only = hero_or_latest_only.unwrap_or(false);
         let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let latest = if latest_only || hero_or_latest_only {
                 latest_versions(project)
             } else {
@@ -379,6 +593,19 @@ impl ProjectNode {
                         && allows(&authors, &v.author)
                         && allows(&statuses, &v.status)
                         && has_tags(&tags, &v.tags)
+                        && passes(&filter, |c| match c {
+                            "version" => Cell::Int(i64::from(v.version)),
+                            "product_id" => Cell::Text(&p.id),
+                            "author" => Cell::Text(&v.author),
+                            _ => common_cell(
+                                c,
+                                &v.id,
+                                "",
+                                &v.status,
+                                v.active,
+                                (&v.created_at, &v.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, (_, p, v))| (i + 1, (p, v)))
                 .collect();
@@ -386,7 +613,7 @@ impl ProjectNode {
                 VersionNode::new(&self.library, &project.name, p, v)
             })
         })
-        .unwrap_or_else(VersionsConnection::empty)
+        .unwrap_or_else(VersionsConnection::empty))
     }
 
     /// Representations of the project.
@@ -398,16 +625,18 @@ impl ProjectNode {
         version_ids: Option<Vec<String>>,
         statuses: Option<Vec<String>>,
         tags: Option<Vec<String>>,
+        filter: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> RepresentationsConnection {
-        if any_empty(&[&ids, &names, &version_ids, &statuses, &tags]) {
-            return RepresentationsConnection::empty();
-        }
+    ) -> async_graphql::Result<RepresentationsConnection> {
+        let lists = [&ids, &names, &version_ids, &statuses, &tags];
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &REPRESENTATION_COLUMNS)? else {
+            return Ok(RepresentationsConnection::empty());
+        };
         let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .representations()
                 .enumerate()
@@ -417,6 +646,17 @@ impl ProjectNode {
                         && allows(&version_ids, &v.id)
                         && allows(&statuses, &r.status)
                         && has_tags(&tags, &r.tags)
+                        && passes(&filter, |c| match c {
+                            "version_id" => Cell::Text(&v.id),
+                            _ => common_cell(
+                                c,
+                                &r.id,
+                                &r.name,
+                                &r.status,
+                                r.active,
+                                (&r.created_at, &r.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, (_, _, v, r))| (i + 1, (v, r)))
                 .collect();
@@ -424,7 +664,7 @@ impl ProjectNode {
                 RepresentationNode::new(&self.library, &project.name, v, r)
             })
         })
-        .unwrap_or_else(RepresentationsConnection::empty)
+        .unwrap_or_else(RepresentationsConnection::empty))
     }
 
     /// Tasks of the project, in creation order (prepare-for-offline reads them flat).
@@ -435,16 +675,18 @@ impl ProjectNode {
         folder_ids: Option<Vec<String>>,
         names: Option<Vec<String>>,
         task_types: Option<Vec<String>>,
+        filter: Option<String>,
         first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
         before: Option<String>,
-    ) -> TasksConnection {
-        if any_empty(&[&ids, &folder_ids, &names, &task_types]) {
-            return TasksConnection::empty();
-        }
+    ) -> async_graphql::Result<TasksConnection> {
+        let lists = [&ids, &folder_ids, &names, &task_types];
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &TASK_COLUMNS)? else {
+            return Ok(TasksConnection::empty());
+        };
         let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .tasks()
                 .enumerate()
@@ -453,6 +695,18 @@ impl ProjectNode {
                         && allows(&folder_ids, &f.id)
                         && allows(&names, &t.name)
                         && allows(&task_types, &t.task_type)
+                        && passes(&filter, |c| match c {
+                            "folder_id" => Cell::Text(&f.id),
+                            "task_type" => Cell::Text(&t.task_type),
+                            _ => common_cell(
+                                c,
+                                &t.id,
+                                &t.name,
+                                &t.status,
+                                t.active,
+                                (&t.created_at, &t.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, ft)| (i + 1, ft))
                 .collect();
@@ -462,7 +716,7 @@ impl ProjectNode {
                 task: t.clone(),
             })
         })
-        .unwrap_or_else(TasksConnection::empty)
+        .unwrap_or_else(TasksConnection::empty))
     }
 }
 
