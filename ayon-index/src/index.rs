@@ -10,7 +10,7 @@ use ayon_site::{Platform, Roots};
 use ayon_uri::{AyonUri, UriErrorKind};
 
 use crate::memory::Memory;
-use crate::model::{Change, ProjectSnapshot, ServerProject};
+use crate::model::{Change, EntityKind, ProjectSnapshot, ServerProject};
 use crate::render::{PathRules, Templates, render};
 use crate::store::schema::INDEX_FILE_NAME;
 use crate::store::{ProjectRow, Store};
@@ -218,6 +218,13 @@ impl Index {
         result
     }
 
+    /// Records what a prepare needs to fetch only changes next time (opaque text: the index
+    /// keeps it, and drops it when a full snapshot replaces the project). Call it after the
+    /// snapshot or changes it describes are written. `false` when the project is not prepared.
+    pub fn set_prepare_mark(&self, project: &str, mark: &str) -> Result<bool, IndexError> {
+        self.store.set_mark(project, mark)
+    }
+
     /// Forgets a prepared project; `false` when it was not prepared.
     pub fn remove_project(&self, project: &str) -> Result<bool, IndexError> {
         let result = self.store.remove_project(project);
@@ -249,6 +256,37 @@ impl Index {
             counts,
             subtrees: row.subtrees,
         }))
+    }
+
+    /// What the last prepare of `project` recorded with [`Index::set_prepare_mark`] (opaque to
+    /// the index), or `None`: never recorded, or a full snapshot replaced the project since.
+    pub fn prepare_mark(&self, project: &str) -> Result<Option<String>, IndexError> {
+        match self.store.project(project)? {
+            Some(row) => self.store.mark(row.pk),
+            None => Ok(None),
+        }
+    }
+
+    /// Every entity of `kind` in a prepared project as `(id, second)`, in the index's order:
+    /// `second` is the path for folders and the parent's id for the others. An incremental
+    /// prepare reads it to tell what it already holds; empty when the project is not prepared.
+    pub fn entity_ids(
+        &self,
+        project: &str,
+        kind: EntityKind,
+    ) -> Result<Vec<(String, String)>, IndexError> {
+        let table = match kind {
+            EntityKind::Folder => "folders",
+            EntityKind::Task => "tasks",
+            EntityKind::Product => "products",
+            EntityKind::Version => "versions",
+            EntityKind::Representation => "representations",
+            EntityKind::Workfile => "workfiles",
+        };
+        match self.store.project(project)? {
+            Some(row) => self.store.id_pairs(row.pk, table),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Number of answers held in memory.

@@ -225,6 +225,9 @@ pub enum Change {
     Delete(EntityKind, String),
     /// Replace the project's statuses.
     Statuses(Vec<StatusRecord>),
+    /// Replace the project's name spelling, code, anatomy roots and statuses (what a prepare
+    /// reads again every time, as no `updatedAt` filter covers it).
+    Project(ProjectRecord),
     /// Replace this site's roots.
     SiteRoots(SiteRootsRecord),
 }

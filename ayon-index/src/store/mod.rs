@@ -139,6 +139,40 @@ impl Store {
             .map_err(|e| self.err("listing projects", e))
     }
 
+    /// The prepare mark of a project, if one was recorded since its last snapshot.
+    pub(crate) fn mark(&self, pk: i64) -> Result<Option<String>, IndexError> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT mark FROM prepare_marks WHERE project = ?1")
+            .and_then(|mut s| s.query_row([pk], |r| r.get(0)).optional())
+            .map_err(|e| self.err("reading the prepare mark", e))
+    }
+
+    /// `(id, path)` of a project's folders, or `(id, parent id)` of another table's rows.
+    pub(crate) fn id_pairs(
+        &self,
+        pk: i64,
+        table: &str,
+    ) -> Result<Vec<(String, String)>, IndexError> {
+        let second = match table {
+            "folders" => "path",
+            "tasks" | "products" => "folder_id",
+            "versions" => "product_id",
+            "representations" => "version_id",
+            _ => "task_id",
+        };
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT id, {second} FROM {table} WHERE project = ?1 ORDER BY seq"
+            ))
+            .map_err(|e| self.err(&format!("listing {table}"), e))?;
+        let rows = stmt
+            .query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(&format!("listing {table}"), e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(&format!("listing {table}"), e))
+    }
+
     /// Entity rows per table for one project.
     pub(crate) fn counts(&self, pk: i64) -> Result<[u64; 6], IndexError> {
         let conn = self.reader();

@@ -11,7 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, ErrorCode, OpenFlags, TransactionBehavior};
 
-use super::schema::{APPLICATION_ID, FORMAT_VERSION, SCHEMA};
+use super::schema::{ADDED_SCHEMA, APPLICATION_ID, FORMAT_VERSION, SCHEMA};
 use crate::IndexError;
 
 /// Opens a connection with the index's pragmas.
@@ -114,6 +114,9 @@ fn open_checked(path: &Path, busy: Duration) -> Result<Result<Connection, Invali
         if let Err(e) = init {
             return classify_open(path, "creating the schema", e);
         }
+    }
+    if let Err(e) = conn.execute_batch(ADDED_SCHEMA) {
+        return classify_open(path, "adding the prepare marks table", e);
     }
     match conn.query_row("SELECT count(*) FROM projects", [], |r| r.get::<_, i64>(0)) {
         Ok(_) => Ok(Ok(conn)),

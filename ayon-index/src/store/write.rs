@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{CachedStatement, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::schema::ENTITY_TABLES;
 use super::{Store, now_ms};
@@ -171,30 +171,14 @@ impl Store {
                     progress(*n);
                 }
             };
-            for (seq, f) in s.folders.iter().enumerate() {
-                insert_folder(&tx, pk, seq as i64, f)?;
-                tick(&mut written);
-            }
-            for (seq, t) in s.tasks.iter().enumerate() {
-                insert_task(&tx, pk, seq as i64, t)?;
-                tick(&mut written);
-            }
-            for (seq, p) in s.products.iter().enumerate() {
-                insert_product(&tx, pk, seq as i64, p)?;
-                tick(&mut written);
-            }
-            for (seq, v) in s.versions.iter().enumerate() {
-                insert_version(&tx, pk, seq as i64, v)?;
-                tick(&mut written);
-            }
-            for (seq, r) in s.representations.iter().enumerate() {
-                insert_representation(&tx, pk, seq as i64, r)?;
-                tick(&mut written);
-            }
-            for (seq, w) in s.workfiles.iter().enumerate() {
-                insert_workfile(&tx, pk, seq as i64, w)?;
-                tick(&mut written);
-            }
+            // A full snapshot makes the last prepare's mark meaningless until a new one is set.
+            tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
+            insert_all(&tx, pk, &s.folders, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.tasks, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.products, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.versions, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.representations, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.workfiles, &mut tick, &mut written)?;
             tx.commit()?;
             progress(written);
             Ok(())
@@ -241,6 +225,19 @@ impl Store {
         tx.commit().map_err(|e| self.err("committing changes", e))
     }
 
+    /// Records `mark` for a prepared project (after its snapshot or changes are committed: a
+    /// mark is never newer than the data it describes).
+    pub(crate) fn set_mark(&self, project: &str, mark: &str) -> Result<bool, IndexError> {
+        let conn = self.writer.lock();
+        conn.execute(
+            "INSERT OR REPLACE INTO prepare_marks (project, mark)
+             SELECT pk, ?2 FROM projects WHERE name_lower = ?1",
+            params![project.to_ascii_lowercase(), mark],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.err(&format!("recording the prepare mark of {project}"), e))
+    }
+
     /// Replaces the recorded list of projects the server has.
     pub(crate) fn record_server_projects(&self, list: &[ServerProject]) -> Result<(), IndexError> {
         let mut conn = self.writer.lock();
@@ -277,6 +274,7 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table} WHERE project = ?1"), [pk])?;
             }
             tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
             tx.execute("DELETE FROM projects WHERE pk = ?1", [pk])?;
             tx.commit()?;
             Ok(true)
@@ -314,22 +312,20 @@ fn seq_for(tx: &Transaction<'_>, table: &str, pk: i64, id: &str) -> rusqlite::Re
     .query_row(params![pk, id], |r| r.get(0))
 }
 
-fn need_parent(
-    tx: &Transaction<'_>,
-    pk: i64,
-    kind: &str,
-    id: &str,
-    table: &str,
-    parent: &str,
-) -> Result<(), Applied> {
-    if exists(tx, table, pk, parent)? {
-        Ok(())
-    } else {
-        Err(Applied::Invalid(format!(
-            "{kind} {id} refers to {} {parent}, which is not in the index",
-            table.trim_end_matches('s')
-        )))
+/// Upserts an entity whose parent must already be in the index.
+fn upsert_child<R: EntityRow>(tx: &Transaction<'_>, pk: i64, row: &R) -> Result<(), Applied> {
+    let (parent_table, parent) = R::parent(row);
+    if !exists(tx, parent_table, pk, parent)? {
+        return Err(Applied::Invalid(format!(
+            "{} {} refers to {} {parent}, which is not in the index",
+            R::TABLE.trim_end_matches('s'),
+            row.id(),
+            parent_table.trim_end_matches('s')
+        )));
     }
+    let seq = seq_for(tx, R::TABLE, pk, row.id())?;
+    upsert(tx, pk, seq, row)?;
+    Ok(())
 }
 
 fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> {
@@ -342,8 +338,8 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
                     |r| r.get(0),
                 )
                 .optional()?;
-            let seq = seq_for(tx, "folders", pk, &f.id)?;
-            insert_folder(tx, pk, seq, f)?;
+            let seq = seq_for(tx, FolderRecord::TABLE, pk, &f.id)?;
+            upsert(tx, pk, seq, f)?;
             // A renamed or moved folder moves its descendants' paths with it.
             if let Some(old) = old.filter(|o| *o != f.path) {
                 tx.execute(
@@ -353,30 +349,18 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
                 )?;
             }
         }
-        Change::Task(t) => {
-            need_parent(tx, pk, "task", &t.id, "folders", &t.folder_id)?;
-            let seq = seq_for(tx, "tasks", pk, &t.id)?;
-            insert_task(tx, pk, seq, t)?;
-        }
-        Change::Product(p) => {
-            need_parent(tx, pk, "product", &p.id, "folders", &p.folder_id)?;
-            let seq = seq_for(tx, "products", pk, &p.id)?;
-            insert_product(tx, pk, seq, p)?;
-        }
-        Change::Version(v) => {
-            need_parent(tx, pk, "version", &v.id, "products", &v.product_id)?;
-            let seq = seq_for(tx, "versions", pk, &v.id)?;
-            insert_version(tx, pk, seq, v)?;
-        }
-        Change::Representation(r) => {
-            need_parent(tx, pk, "representation", &r.id, "versions", &r.version_id)?;
-            let seq = seq_for(tx, "representations", pk, &r.id)?;
-            insert_representation(tx, pk, seq, r)?;
-        }
-        Change::Workfile(w) => {
-            need_parent(tx, pk, "workfile", &w.id, "tasks", &w.task_id)?;
-            let seq = seq_for(tx, "workfiles", pk, &w.id)?;
-            insert_workfile(tx, pk, seq, w)?;
+        Change::Task(t) => upsert_child(tx, pk, t)?,
+        Change::Product(p) => upsert_child(tx, pk, p)?,
+        Change::Version(v) => upsert_child(tx, pk, v)?,
+        Change::Representation(r) => upsert_child(tx, pk, r)?,
+        Change::Workfile(w) => upsert_child(tx, pk, w)?,
+        Change::Project(p) => {
+            tx.execute(
+                "UPDATE projects SET code = ?2, anatomy_roots = ?3 WHERE pk = ?1",
+                params![pk, p.code, roots_json(&p.roots)],
+            )?;
+            tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            insert_statuses(tx, pk, &p.statuses)?;
         }
         Change::Delete(kind, id) => delete(tx, pk, *kind, id)?,
         Change::Statuses(list) => {
@@ -498,108 +482,219 @@ fn insert_statuses(tx: &Transaction<'_>, pk: i64, list: &[StatusRecord]) -> rusq
     Ok(())
 }
 
-fn insert_folder(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    f: &FolderRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO folders (project, id, seq, path, folder_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        pk,
-        f.id,
-        seq,
-        f.path.trim_matches('/'),
-        f.folder_type,
-        f.active,
-        f.updated_at
-    ])?;
+/// One entity kind's row: its table, its upsert and its parent, so that every kind is written
+/// by the same two functions.
+trait EntityRow {
+    /// The table.
+    const TABLE: &'static str;
+    /// `INSERT OR REPLACE` of every column, `?1`-`?3` being project, id and seq.
+    const UPSERT: &'static str;
+    /// The entity's id.
+    fn id(&self) -> &str;
+    /// Runs [`Self::UPSERT`] (prepared as `stmt`) with this row's values.
+    fn execute(&self, stmt: &mut CachedStatement<'_>, pk: i64, seq: i64)
+    -> rusqlite::Result<usize>;
+    /// The parent's table and id (folders: none the index checks).
+    fn parent(&self) -> (&'static str, &str);
+}
+
+fn upsert<R: EntityRow>(tx: &Transaction<'_>, pk: i64, seq: i64, row: &R) -> rusqlite::Result<()> {
+    row.execute(&mut tx.prepare_cached(R::UPSERT)?, pk, seq)?;
     Ok(())
 }
 
-fn insert_task(tx: &Transaction<'_>, pk: i64, seq: i64, t: &TaskRecord) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO tasks (project, id, seq, folder_id, name, task_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, t.id, seq, t.folder_id, t.name, t.task_type, t.active, t.updated_at])?;
+/// A snapshot's rows of one kind, `seq` their position.
+fn insert_all<R: EntityRow>(
+    tx: &Transaction<'_>,
+    pk: i64,
+    rows: &[R],
+    tick: &mut impl FnMut(&mut u64),
+    written: &mut u64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(R::UPSERT)?;
+    for (seq, row) in rows.iter().enumerate() {
+        row.execute(&mut stmt, pk, seq as i64)?;
+        tick(written);
+    }
     Ok(())
 }
 
-fn insert_product(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    p: &ProductRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO products (project, id, seq, folder_id, name, product_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, p.id, seq, p.folder_id, p.name, p.product_type, p.active, p.updated_at])?;
-    Ok(())
+impl EntityRow for FolderRecord {
+    const TABLE: &'static str = "folders";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO folders
+        (project, id, seq, path, folder_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let path = self.path.trim_matches('/');
+        stmt.execute(params![
+            pk,
+            self.id,
+            seq,
+            path,
+            self.folder_type,
+            self.active,
+            self.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("folders", "")
+    }
 }
 
-fn insert_version(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    v: &VersionRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO versions (project, id, seq, product_id, version, status, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, v.id, seq, v.product_id, v.version, v.status, v.active, v.updated_at])?;
-    Ok(())
+impl EntityRow for TaskRecord {
+    const TABLE: &'static str = "tasks";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO tasks
+        (project, id, seq, folder_id, name, task_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let t = self;
+        stmt.execute(params![
+            pk,
+            t.id,
+            seq,
+            t.folder_id,
+            t.name,
+            t.task_type,
+            t.active,
+            t.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("folders", &self.folder_id)
+    }
 }
 
-fn insert_representation(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    r: &RepresentationRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO representations
-         (project, id, seq, version_id, name, template, context, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        pk,
-        r.id,
-        seq,
-        r.version_id,
-        r.name,
-        r.template,
-        r.context.to_string(),
-        r.active,
-        r.updated_at
-    ])?;
-    Ok(())
+impl EntityRow for ProductRecord {
+    const TABLE: &'static str = "products";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO products
+        (project, id, seq, folder_id, name, product_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let p = self;
+        stmt.execute(params![
+            pk,
+            p.id,
+            seq,
+            p.folder_id,
+            p.name,
+            p.product_type,
+            p.active,
+            p.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("folders", &self.folder_id)
+    }
 }
 
-fn insert_workfile(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    w: &WorkfileRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO workfiles (project, id, seq, task_id, path, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        pk,
-        w.id,
-        seq,
-        w.task_id,
-        w.path,
-        w.active,
-        w.updated_at
-    ])?;
-    Ok(())
+impl EntityRow for VersionRecord {
+    const TABLE: &'static str = "versions";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO versions
+        (project, id, seq, product_id, version, status, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let v = self;
+        stmt.execute(params![
+            pk,
+            v.id,
+            seq,
+            v.product_id,
+            v.version,
+            v.status,
+            v.active,
+            v.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("products", &self.product_id)
+    }
+}
+
+impl EntityRow for RepresentationRecord {
+    const TABLE: &'static str = "representations";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO representations
+        (project, id, seq, version_id, name, template, context, active, updated_at)
+        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let (r, context) = (self, self.context.to_string());
+        stmt.execute(params![
+            pk,
+            r.id,
+            seq,
+            r.version_id,
+            r.name,
+            r.template,
+            context,
+            r.active,
+            r.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("versions", &self.version_id)
+    }
+}
+
+impl EntityRow for WorkfileRecord {
+    const TABLE: &'static str = "workfiles";
+    const UPSERT: &'static str = "INSERT OR REPLACE INTO workfiles
+        (project, id, seq, task_id, path, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn execute(
+        &self,
+        stmt: &mut CachedStatement<'_>,
+        pk: i64,
+        seq: i64,
+    ) -> rusqlite::Result<usize> {
+        let w = self;
+        stmt.execute(params![
+            pk,
+            w.id,
+            seq,
+            w.task_id,
+            w.path,
+            w.active,
+            w.updated_at
+        ])
+    }
+    fn parent(&self) -> (&'static str, &str) {
+        ("tasks", &self.task_id)
+    }
 }
