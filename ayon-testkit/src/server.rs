@@ -419,6 +419,17 @@ impl TestServer {
         crate::publish::delete_product(self.shared(), project, folder_path, product)
     }
 
+    /// Adds a user who is neither admin nor manager, signing in with `api_key`: what an
+    /// artist's tools use (the server then lists only the user's own events).
+    pub fn add_artist(&self, name: &str, api_key: &str) {
+        let mut auth = self.shared().auth.lock();
+        auth.users.insert(
+            name.to_owned(),
+            crate::state::User::new(name, name, false, false),
+        );
+        auth.api_keys.insert(api_key.to_owned(), name.to_owned());
+    }
+
     /// Sends an arbitrary event to the websocket clients (recorded event shape).
     pub fn emit_event(&self, topic: &str, project: Option<&str>, summary: serde_json::Value) {
         self.shared()
