@@ -626,20 +626,11 @@ impl Job<'_> {
         fields: &'static str,
     ) -> Result<Vec<Value>, PrepareError> {
         let all = self.list("folders", fields, None).await?;
-        let wanted: Vec<String> = match scope {
-            PrepareScope::Project => return Ok(all),
-            PrepareScope::Folders(paths) => paths
-                .iter()
-                .map(|p| p.trim_matches('/').to_owned())
-                .collect(),
-            PrepareScope::Uris(uris) => uris
-                .iter()
-                .filter_map(|u| ayon_uri::AyonUri::parse(u).ok())
-                .filter(|u| u.project().eq_ignore_ascii_case(&self.project))
-                .map(|u| u.folder_path().to_owned())
-                .collect(),
-        };
+        if matches!(scope, PrepareScope::Project) {
+            return Ok(all);
+        }
         // A URI scope naming no folder of this project fetches no folder.
+        let wanted = scope_subtrees(scope, &self.project);
         Ok(all
             .into_iter()
             .filter(|f| {

@@ -30,12 +30,17 @@ fn client_with(server: &TestServer, key: Option<&str>) -> Client {
     .expect("client")
 }
 
-fn index_in(dir: &std::path::Path) -> Index {
-    Index::builder()
-        .cache_dir(dir)
+/// A testkit with `demo_offline`, an index in a new directory, and an admin's client.
+fn setup() -> (TestServer, tempfile::TempDir, Index, Client) {
+    let server = server();
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::builder()
+        .cache_dir(dir.path())
         .platform(Some(ayon_site::Platform::Linux))
         .open()
-        .expect("index opens")
+        .expect("index opens");
+    let client = client_with(&server, None);
+    (server, dir, index, client)
 }
 
 fn prepare(
@@ -59,6 +64,13 @@ fn path(index: &Index, uri: &str) -> Option<String> {
         .and_then(|a| a.entities.first().and_then(|e| e.file_path.clone()))
 }
 
+fn assert_incremental(report: &PrepareReport) {
+    assert!(
+        matches!(report.mode, PrepareMode::Incremental { .. }),
+        "{report:?}"
+    );
+}
+
 fn full_reason(report: &PrepareReport) -> String {
     match &report.mode {
         PrepareMode::Full { reason } => reason.clone(),
@@ -68,10 +80,7 @@ fn full_reason(report: &PrepareReport) -> String {
 
 #[test]
 fn a_second_prepare_of_an_unchanged_project_fetches_almost_nothing() {
-    let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let index = index_in(dir.path());
-    let c = client_with(&server, None);
+    let (server, _dir, index, c) = setup();
 
     server.reset_counters();
     let first = prepare_project(&c, &index);
@@ -83,10 +92,7 @@ fn a_second_prepare_of_an_unchanged_project_fetches_almost_nothing() {
 
     server.reset_counters();
     let second = prepare_project(&c, &index);
-    assert!(
-        matches!(second.mode, PrepareMode::Incremental { .. }),
-        "{second:?}"
-    );
+    assert_incremental(&second);
     // Only the rows stamped with the newest `updatedAt` the first prepare saw come again.
     let rows = server.graphql_edge_count();
     assert_eq!(second.fetched, rows);
@@ -121,10 +127,7 @@ fn a_second_prepare_of_an_unchanged_project_fetches_almost_nothing() {
 
 #[test]
 fn a_publish_and_a_deletion_between_two_prepares_appear_after_the_second() {
-    let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let index = index_in(dir.path());
-    let c = client_with(&server, None);
+    let (server, _dir, index, c) = setup();
     let first = prepare_project(&c, &index);
     assert!(path(&index, LATEST).unwrap_or_default().contains("/v003/"));
     assert!(path(&index, MODEL).is_some());
@@ -145,10 +148,7 @@ fn a_publish_and_a_deletion_between_two_prepares_appear_after_the_second() {
         .expect("delete");
     server.reset_counters();
     let second = prepare_project(&c, &index);
-    assert!(
-        matches!(second.mode, PrepareMode::Incremental { .. }),
-        "{second:?}"
-    );
+    assert_incremental(&second);
     assert_eq!(second.deleted, 1);
     // The new version and its two representations, and not much else.
     assert!(
@@ -168,10 +168,7 @@ fn a_publish_and_a_deletion_between_two_prepares_appear_after_the_second() {
 
 #[test]
 fn a_full_prepare_when_the_event_log_cannot_tell_and_it_says_why() {
-    let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let index = index_in(dir.path());
-    let admin = client_with(&server, None);
+    let (server, _dir, index, admin) = setup();
     prepare_project(&admin, &index);
 
     // The previous prepare is older than the event history trusted.
@@ -222,10 +219,7 @@ fn a_full_prepare_when_the_event_log_cannot_tell_and_it_says_why() {
 
 #[test]
 fn a_folder_scope_takes_only_the_changes_inside_it() {
-    let server = server();
-    let dir = tempfile::tempdir().unwrap();
-    let index = index_in(dir.path());
-    let c = client_with(&server, None);
+    let (server, _dir, index, c) = setup();
     let scope = PrepareScope::Folders(vec!["assets/characters".to_owned()]);
     let first = prepare(&c, &index, &scope, &PrepareOptions::default());
     server
@@ -235,12 +229,50 @@ fn a_folder_scope_takes_only_the_changes_inside_it() {
         .publish_version(PROJECT, HERO, "usdAsset", &["usd"])
         .expect("publish inside");
     let second = prepare(&c, &index, &scope, &PrepareOptions::default());
-    assert!(
-        matches!(second.mode, PrepareMode::Incremental { .. }),
-        "{second:?}"
-    );
+    assert_incremental(&second);
     assert_eq!(second.versions, first.versions + 1, "only the hero's v004");
     assert!(path(&index, LATEST).unwrap_or_default().contains("/v004/"));
     let prepared = index.prepared(PROJECT).unwrap().expect("prepared");
     assert_eq!(prepared.subtrees, vec!["assets/characters".to_owned()]);
+}
+
+#[test]
+fn an_entity_changed_in_place_is_updated_by_the_second_prepare() {
+    let (server, _dir, index, c) = setup();
+    prepare_project(&c, &index);
+    let latest_done = LATEST.replace("version=latest", "version=latestdone");
+    assert_eq!(
+        path(&index, &latest_done),
+        None,
+        "no version is approved yet"
+    );
+    {
+        let library = server.library();
+        let mut lib = library.write();
+        let folder = lib
+            .project_mut(PROJECT)
+            .and_then(|p| p.folder_by_path_mut(HERO))
+            .expect("hero");
+        let product = folder
+            .products
+            .iter_mut()
+            .find(|p| p.name == "usdAsset")
+            .expect("usdAsset");
+        let v002 = product
+            .versions
+            .iter_mut()
+            .find(|v| v.version == 2)
+            .expect("v002");
+        v002.status = "Approved".to_owned();
+        v002.updated_at = ayon_site::format_server_time(std::time::SystemTime::now());
+    }
+    let second = prepare_project(&c, &index);
+    assert_incremental(&second);
+    assert!(
+        path(&index, &latest_done)
+            .unwrap_or_default()
+            .contains("/v002/"),
+        "{:?}",
+        path(&index, &latest_done)
+    );
 }

@@ -21,6 +21,11 @@ async fn graphql(server: &TestServer, key: &str, query: &str, variables: Value) 
     answer.json().await.expect("JSON body")
 }
 
+/// The first GraphQL error's message, empty without one.
+fn error(body: &Value) -> &str {
+    body["errors"][0]["message"].as_str().unwrap_or("")
+}
+
 /// The ids of `connection` whose `updatedAt` passes `operator value`.
 async fn changed(
     server: &TestServer,
@@ -155,16 +160,14 @@ async fn a_filter_follows_the_servers_rules_for_keys_operators_and_groups() {
     assert_eq!(body["errors"][0]["message"], "Value cannot be null");
     let body =
         ask(json!({"conditions": [{"key": "updatedAt", "operator": "gt", "value": "soon"}]})).await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("timestamp"),
-        "{body}"
-    );
+    assert!(error(&body).contains("timestamp"), "{body}");
 }
 
 const DELETED: &str = "query E($p: [String!], $t: String) { me { name isManager } events(topics: [\"entity.%.deleted\"], projects: $p, newerThan: $t, first: 100) { edges { node { topic project summary createdAt } } } }";
+
+async fn deleted(server: &TestServer, key: &str, variables: Value) -> Value {
+    graphql(server, key, DELETED, variables).await
+}
 
 #[tokio::test]
 async fn events_list_deletions_since_a_time_and_only_a_managers_see_everyones() {
@@ -187,10 +190,9 @@ async fn events_list_deletions_since_a_time_and_only_a_managers_see_everyones() 
         .delete_product(PROJECT, HERO, "modelMain")
         .expect("delete");
 
-    let body = graphql(
+    let body = deleted(
         &server,
         &server.api_key(),
-        DELETED,
         json!({"p": [PROJECT], "t": since}),
     )
     .await;
@@ -207,36 +209,27 @@ async fn events_list_deletions_since_a_time_and_only_a_managers_see_everyones() 
 
     // `newerThan` is strict and compares instants; another project's events are not listed.
     let created = node["createdAt"].as_str().expect("createdAt").to_owned();
-    let body = graphql(
+    let body = deleted(
         &server,
         &server.api_key(),
-        DELETED,
         json!({"p": [PROJECT], "t": created}),
     )
     .await;
     assert_eq!(body["data"]["events"]["edges"], json!([]));
-    let body = graphql(
+    let body = deleted(
         &server,
         &server.api_key(),
-        DELETED,
         json!({"p": ["other"], "t": since}),
     )
     .await;
     assert_eq!(body["data"]["events"]["edges"], json!([]));
-    let body = graphql(
+    let body = deleted(
         &server,
         &server.api_key(),
-        DELETED,
         json!({"p": [PROJECT], "t": "last week"}),
     )
     .await;
-    assert!(
-        body["errors"][0]["message"]
-            .as_str()
-            .unwrap_or("")
-            .contains("isoformat"),
-        "{body}"
-    );
+    assert!(error(&body).contains("isoformat"), "{body}");
 
     // A user who is not a manager sees only their own events: none of the admin's deletion.
     let key = "Artistkey0123456789abcdefghijklm";
@@ -248,7 +241,7 @@ async fn events_list_deletions_since_a_time_and_only_a_managers_see_everyones() 
         .await
         .expect("create a user");
     assert!(put.status().is_success(), "{}", put.status());
-    let body = graphql(&server, key, DELETED, json!({"p": [PROJECT], "t": since})).await;
+    let body = deleted(&server, key, json!({"p": [PROJECT], "t": since})).await;
     assert_eq!(body["data"]["me"]["isManager"], false, "{body}");
     assert_eq!(body["data"]["events"]["edges"], json!([]));
 }

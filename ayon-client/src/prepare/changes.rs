@@ -212,7 +212,29 @@ impl Job<'_> {
             })
             .collect()))
     }
+}
 
+/// The changed rows (`record` of each node) whose parent is `known`, as changes; their ids
+/// become known for the next level. `link` gives a record's parent id and own id.
+fn adopted<R>(
+    nodes: &[Value],
+    record: fn(&Value) -> R,
+    link: fn(&R) -> (&String, &String),
+    change: fn(R) -> Change,
+    known: &mut HashSet<String>,
+) -> Vec<Change> {
+    let mut out = Vec::new();
+    for r in nodes.iter().map(record) {
+        let (parent, id) = link(&r);
+        if known.contains(parent) {
+            known.insert(id.to_owned());
+            out.push(change(r));
+        }
+    }
+    out
+}
+
+impl Job<'_> {
     /// The changes since `mark` for the prepared scope (`subtrees`, empty for the project).
     pub(super) async fn fetch_changes(
         &self,
@@ -246,7 +268,7 @@ impl Job<'_> {
                 .chain(std::iter::once(mark.watermark.as_str())),
         );
 
-        let held = |kind| -> Result<Vec<(String, String)>, PrepareError> {
+        let held = |kind| {
             index
                 .entity_ids(&self.project, kind)
                 .map_err(|e| PrepareError::Index {
@@ -279,37 +301,41 @@ impl Job<'_> {
                 changes.push(Change::Folder(f));
             }
         }
-        // Everything else: kept when its parent is held or came in this fetch.
-        for t in tasks.iter().map(task_record) {
-            if known.contains(&t.folder_id) {
-                changes.push(Change::Task(t));
-            }
+        // Everything else is kept when its parent is held or came in this fetch (ids are
+        // unique across kinds, so one set serves every level).
+        for kind in [EntityKind::Product, EntityKind::Version] {
+            known.extend(held(kind)?.into_iter().map(|(id, _)| id));
         }
-        let mut known_products: HashSet<String> = held(EntityKind::Product)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        for p in products.iter().map(product_record) {
-            if known.contains(&p.folder_id) {
-                known_products.insert(p.id.clone());
-                changes.push(Change::Product(p));
-            }
-        }
-        let mut known_versions: HashSet<String> = held(EntityKind::Version)?
-            .into_iter()
-            .map(|(id, _)| id)
-            .collect();
-        for v in versions.iter().map(version_record) {
-            if known_products.contains(&v.product_id) {
-                known_versions.insert(v.id.clone());
-                changes.push(Change::Version(v));
-            }
-        }
-        for r in representations.iter().map(representation_record) {
-            if known_versions.contains(&r.version_id) {
-                changes.push(Change::Representation(r));
-            }
-        }
+        let k = &mut known;
+        changes.extend(adopted(
+            &tasks,
+            task_record,
+            |t| (&t.folder_id, &t.id),
+            Change::Task,
+            k,
+        ));
+        changes.extend(adopted(
+            &products,
+            product_record,
+            |p| (&p.folder_id, &p.id),
+            Change::Product,
+            k,
+        ));
+        changes.extend(adopted(
+            &versions,
+            version_record,
+            |v| (&v.product_id, &v.id),
+            Change::Version,
+            k,
+        ));
+        let reps = &representations;
+        changes.extend(adopted(
+            reps,
+            representation_record,
+            |r| (&r.version_id, &r.id),
+            Change::Representation,
+            k,
+        ));
         Ok(Fetched::Changes {
             changes,
             deleted,

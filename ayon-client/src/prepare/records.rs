@@ -42,34 +42,28 @@ pub(super) fn folder_record(f: &Value) -> FolderRecord {
     }
 }
 
+/// A record of a folder's child with a type (tasks, products): the common fields, the parent
+/// from `folderId`, and the type from `type_key`.
+macro_rules! folder_child {
+    ($record:ident, $node:expr, $type_field:ident, $type_key:literal) => {{
+        let c = common($node, "folderId");
+        $record {
+            $type_field: str_of($node, $type_key),
+            id: c.id,
+            folder_id: c.parent,
+            name: c.name,
+            active: c.active,
+            updated_at: c.updated_at,
+        }
+    }};
+}
+
 pub(super) fn task_record(t: &Value) -> TaskRecord {
-    let c = common(t, "folderId");
-    let task_type = str_of(t, "taskType");
-    let (id, folder_id, name, active, updated_at) =
-        (c.id, c.parent, c.name, c.active, c.updated_at);
-    TaskRecord {
-        id,
-        folder_id,
-        name,
-        task_type,
-        active,
-        updated_at,
-    }
+    folder_child!(TaskRecord, t, task_type, "taskType")
 }
 
 pub(super) fn product_record(p: &Value) -> ProductRecord {
-    let c = common(p, "folderId");
-    let product_type = str_of(p, "productType");
-    let (id, folder_id, name, active, updated_at) =
-        (c.id, c.parent, c.name, c.active, c.updated_at);
-    ProductRecord {
-        id,
-        folder_id,
-        name,
-        product_type,
-        active,
-        updated_at,
-    }
+    folder_child!(ProductRecord, p, product_type, "productType")
 }
 
 pub(super) fn version_record(v: &Value) -> VersionRecord {

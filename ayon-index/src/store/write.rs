@@ -2,6 +2,7 @@
 //! previous snapshot answering), incremental changes, and the server's project list.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
 
 use rusqlite::{CachedStatement, OptionalExtension, Transaction, TransactionBehavior, params};
 
@@ -487,19 +488,28 @@ fn insert_statuses(tx: &Transaction<'_>, pk: i64, list: &[StatusRecord]) -> rusq
 trait EntityRow {
     /// The table.
     const TABLE: &'static str;
-    /// `INSERT OR REPLACE` of every column, `?1`-`?3` being project, id and seq.
-    const UPSERT: &'static str;
+    /// `INSERT OR REPLACE` of every column: project, id, seq, then the kind's own.
+    fn upsert_sql() -> &'static str;
     /// The entity's id.
     fn id(&self) -> &str;
-    /// Runs [`Self::UPSERT`] (prepared as `stmt`) with this row's values.
+    /// Runs [`Self::upsert_sql`] (prepared as `stmt`) with this row's values.
     fn execute(&self, stmt: &mut CachedStatement<'_>, pk: i64, seq: i64)
     -> rusqlite::Result<usize>;
-    /// The parent's table and id (folders: none the index checks).
+    /// The parent's table and id, which must be in the index before the row.
     fn parent(&self) -> (&'static str, &str);
 }
 
+/// `INSERT OR REPLACE INTO table (project, id, seq, columns...) VALUES (?, ...)`.
+fn upsert_statement(table: &str, columns: &[&str]) -> String {
+    let marks = vec!["?"; columns.len() + 3].join(", ");
+    format!(
+        "INSERT OR REPLACE INTO {table} (project, id, seq, {}) VALUES ({marks})",
+        columns.join(", ")
+    )
+}
+
 fn upsert<R: EntityRow>(tx: &Transaction<'_>, pk: i64, seq: i64, row: &R) -> rusqlite::Result<()> {
-    row.execute(&mut tx.prepare_cached(R::UPSERT)?, pk, seq)?;
+    row.execute(&mut tx.prepare_cached(R::upsert_sql())?, pk, seq)?;
     Ok(())
 }
 
@@ -511,7 +521,7 @@ fn insert_all<R: EntityRow>(
     tick: &mut impl FnMut(&mut u64),
     written: &mut u64,
 ) -> rusqlite::Result<()> {
-    let mut stmt = tx.prepare_cached(R::UPSERT)?;
+    let mut stmt = tx.prepare_cached(R::upsert_sql())?;
     for (seq, row) in rows.iter().enumerate() {
         row.execute(&mut stmt, pk, seq as i64)?;
         tick(written);
@@ -519,182 +529,59 @@ fn insert_all<R: EntityRow>(
     Ok(())
 }
 
-impl EntityRow for FolderRecord {
-    const TABLE: &'static str = "folders";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO folders
-        (project, id, seq, path, folder_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let path = self.path.trim_matches('/');
-        stmt.execute(params![
-            pk,
-            self.id,
-            seq,
-            path,
-            self.folder_type,
-            self.active,
-            self.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("folders", "")
-    }
+/// `impl EntityRow`: the record type, its table, its parent, and each column with its value
+/// (`|r|` names the record in the value expressions).
+macro_rules! entity_row {
+    ($record:ty, $table:literal, parent: $parent:literal $field:ident,
+     |$r:ident| { $($column:literal => $value:expr),+ $(,)? }) => {
+        impl EntityRow for $record {
+            const TABLE: &'static str = $table;
+            fn upsert_sql() -> &'static str {
+                static SQL: LazyLock<String> =
+                    LazyLock::new(|| upsert_statement($table, &[$($column),+]));
+                &SQL
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn execute(
+                &self,
+                stmt: &mut CachedStatement<'_>,
+                pk: i64,
+                seq: i64,
+            ) -> rusqlite::Result<usize> {
+                let $r = self;
+                stmt.execute(params![pk, $r.id, seq, $($value),+])
+            }
+            fn parent(&self) -> (&'static str, &str) {
+                ($parent, &self.$field)
+            }
+        }
+    };
 }
 
-impl EntityRow for TaskRecord {
-    const TABLE: &'static str = "tasks";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO tasks
-        (project, id, seq, folder_id, name, task_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let t = self;
-        stmt.execute(params![
-            pk,
-            t.id,
-            seq,
-            t.folder_id,
-            t.name,
-            t.task_type,
-            t.active,
-            t.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("folders", &self.folder_id)
-    }
-}
-
-impl EntityRow for ProductRecord {
-    const TABLE: &'static str = "products";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO products
-        (project, id, seq, folder_id, name, product_type, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let p = self;
-        stmt.execute(params![
-            pk,
-            p.id,
-            seq,
-            p.folder_id,
-            p.name,
-            p.product_type,
-            p.active,
-            p.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("folders", &self.folder_id)
-    }
-}
-
-impl EntityRow for VersionRecord {
-    const TABLE: &'static str = "versions";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO versions
-        (project, id, seq, product_id, version, status, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let v = self;
-        stmt.execute(params![
-            pk,
-            v.id,
-            seq,
-            v.product_id,
-            v.version,
-            v.status,
-            v.active,
-            v.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("products", &self.product_id)
-    }
-}
-
-impl EntityRow for RepresentationRecord {
-    const TABLE: &'static str = "representations";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO representations
-        (project, id, seq, version_id, name, template, context, active, updated_at)
-        VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let (r, context) = (self, self.context.to_string());
-        stmt.execute(params![
-            pk,
-            r.id,
-            seq,
-            r.version_id,
-            r.name,
-            r.template,
-            context,
-            r.active,
-            r.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("versions", &self.version_id)
-    }
-}
-
-impl EntityRow for WorkfileRecord {
-    const TABLE: &'static str = "workfiles";
-    const UPSERT: &'static str = "INSERT OR REPLACE INTO workfiles
-        (project, id, seq, task_id, path, active, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
-    fn id(&self) -> &str {
-        &self.id
-    }
-    fn execute(
-        &self,
-        stmt: &mut CachedStatement<'_>,
-        pk: i64,
-        seq: i64,
-    ) -> rusqlite::Result<usize> {
-        let w = self;
-        stmt.execute(params![
-            pk,
-            w.id,
-            seq,
-            w.task_id,
-            w.path,
-            w.active,
-            w.updated_at
-        ])
-    }
-    fn parent(&self) -> (&'static str, &str) {
-        ("tasks", &self.task_id)
-    }
-}
+// A folder's parent is not checked (its path says where it is); `id` stands in.
+entity_row!(FolderRecord, "folders", parent: "folders" id, |f| {
+    "path" => f.path.trim_matches('/'), "folder_type" => f.folder_type, "active" => f.active,
+    "updated_at" => f.updated_at,
+});
+entity_row!(TaskRecord, "tasks", parent: "folders" folder_id, |t| {
+    "folder_id" => t.folder_id, "name" => t.name, "task_type" => t.task_type,
+    "active" => t.active, "updated_at" => t.updated_at,
+});
+entity_row!(ProductRecord, "products", parent: "folders" folder_id, |p| {
+    "folder_id" => p.folder_id, "name" => p.name, "product_type" => p.product_type,
+    "active" => p.active, "updated_at" => p.updated_at,
+});
+entity_row!(VersionRecord, "versions", parent: "products" product_id, |v| {
+    "product_id" => v.product_id, "version" => v.version, "status" => v.status,
+    "active" => v.active, "updated_at" => v.updated_at,
+});
+entity_row!(RepresentationRecord, "representations", parent: "versions" version_id, |r| {
+    "version_id" => r.version_id, "name" => r.name, "template" => r.template,
+    "context" => r.context.to_string(), "active" => r.active, "updated_at" => r.updated_at,
+});
+entity_row!(WorkfileRecord, "workfiles", parent: "tasks" task_id, |w| {
+    "task_id" => w.task_id, "path" => w.path, "active" => w.active,
+    "updated_at" => w.updated_at,
+});

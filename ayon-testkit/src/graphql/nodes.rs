@@ -100,151 +100,6 @@ fn any_empty(filters: &[&Option<Vec<String>>]) -> bool {
         .any(|f| f.as_ref().is_some_and(Vec::is_empty))
 }
 
-/// The server's `filter` whitelists (`ayon_server/graphql/resolvers/*.py`) and the columns of
-/// them the testkit evaluates.
-const FOLDER_COLUMNS: Columns = Columns {
-    server: &[
-        "id",
-        "name",
-        "label",
-        "folder_type",
-        "parent_id",
-        "attrib",
-        "data",
-        "active",
-        "status",
-        "tags",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-    ],
-    held: &[
-        "id",
-        "name",
-        "folder_type",
-        "parent_id",
-        "active",
-        "status",
-        "created_at",
-        "updated_at",
-    ],
-};
-const TASK_COLUMNS: Columns = Columns {
-    server: &[
-        "active",
-        "assignees",
-        "attrib",
-        "data",
-        "folder_id",
-        "id",
-        "label",
-        "name",
-        "status",
-        "tags",
-        "task_type",
-        "thumbnail_id",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-    ],
-    held: &[
-        "active",
-        "folder_id",
-        "id",
-        "name",
-        "status",
-        "task_type",
-        "created_at",
-        "updated_at",
-    ],
-};
-const PRODUCT_COLUMNS: Columns = Columns {
-    server: &[
-        "id",
-        "name",
-        "folder_id",
-        "product_type",
-        "product_base_type",
-        "status",
-        "attrib",
-        "data",
-        "tags",
-        "active",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-    ],
-    held: &[
-        "id",
-        "name",
-        "folder_id",
-        "product_type",
-        "status",
-        "active",
-        "created_at",
-        "updated_at",
-    ],
-};
-const VERSION_COLUMNS: Columns = Columns {
-    server: &[
-        "id",
-        "version",
-        "product_id",
-        "task_id",
-        "author",
-        "status",
-        "attrib",
-        "data",
-        "tags",
-        "active",
-        "created_at",
-        "updated_at",
-        "created_by",
-        "updated_by",
-        "product_type",
-        "product_base_type",
-        "task_type",
-        "folder_type",
-        "hero_version_id",
-    ],
-    held: &[
-        "id",
-        "version",
-        "product_id",
-        "author",
-        "status",
-        "active",
-        "created_at",
-        "updated_at",
-    ],
-};
-const REPRESENTATION_COLUMNS: Columns = Columns {
-    server: &[
-        "name",
-        "version_id",
-        "files",
-        "attrib",
-        "data",
-        "traits",
-        "status",
-        "tags",
-        "active",
-        "created_at",
-        "updated_at",
-    ],
-    held: &[
-        "name",
-        "version_id",
-        "status",
-        "active",
-        "created_at",
-        "updated_at",
-    ],
-};
-
 /// The columns every entity has: id, name, status, active and its times (`Null` for others).
 fn common_cell<'a>(
     column: &str,
@@ -410,7 +265,7 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &FOLDER_COLUMNS)? else {
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("folders"))? else {
             return Ok(FoldersConnection::empty());
         };
         let paths: Option<Vec<String>> =
@@ -481,7 +336,7 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &PRODUCT_COLUMNS)? else {
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("products"))? else {
             return Ok(ProductsConnection::empty());
         };
         let args = PageArgs::new(first, after, last, before);
@@ -552,7 +407,7 @@ impl ProjectNode {
             &statuses,
             &tags,
         ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &VERSION_COLUMNS)? else {
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("versions"))? else {
             return Ok(VersionsConnection::empty());
         };
         if versions.as_ref().is_some_and(Vec::is_empty) {
@@ -632,7 +487,8 @@ impl ProjectNode {
         before: Option<String>,
     ) -> async_graphql::Result<RepresentationsConnection> {
         let lists = [&ids, &names, &version_ids, &statuses, &tags];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &REPRESENTATION_COLUMNS)? else {
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("representations"))?
+        else {
             return Ok(RepresentationsConnection::empty());
         };
         let args = PageArgs::new(first, after, last, before);
@@ -682,7 +538,7 @@ impl ProjectNode {
         before: Option<String>,
     ) -> async_graphql::Result<TasksConnection> {
         let lists = [&ids, &folder_ids, &names, &task_types];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &TASK_COLUMNS)? else {
+        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("tasks"))? else {
             return Ok(TasksConnection::empty());
         };
         let args = PageArgs::new(first, after, last, before);
