@@ -133,7 +133,7 @@ impl LocalIndex {
                     "project `{project}` was not prepared for offline (run `ayon prepare-offline --project {project}` while online)"
                 )));
             }
-            Err(e @ IndexError::OutsidePreparedScope { .. }) => {
+            Err(e @ (IndexError::OutsidePreparedScope { .. } | IndexError::NotKept { .. })) => {
                 return Err(not_prepared(e.to_string()));
             }
             Err(e) => {

@@ -692,6 +692,8 @@ impl Job<'_> {
             representations: representations.iter().map(representation_record).collect(),
             workfiles: Vec::new(),
             subtrees: scope_subtrees(scope, &self.project),
+            newest_versions: (!self.options.all_versions)
+                .then(|| u32::try_from(self.options.newest_exact.max(1)).unwrap_or(u32::MAX)),
         };
         Ok((snapshot, server_projects))
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ayon_site::{Platform, Roots};
-use ayon_uri::{AyonUri, UriErrorKind};
+use ayon_uri::{AyonUri, Target, UriErrorKind, VersionSelector};
 
 use crate::memory::Memory;
 use crate::model::{Change, EntityKind, ProjectSnapshot, ServerProject};
@@ -406,6 +406,34 @@ impl Index {
         }
     }
 
+    /// An exact version older than a limited prepare kept is [`IndexError::NotKept`], even
+    /// when other products answer: the server's answer would have more.
+    fn check_kept(
+        &self,
+        project: &ProjectRow,
+        uri: &AyonUri,
+        target: Target,
+    ) -> Result<(), IndexError> {
+        let (Some(newest), Some(VersionSelector::Exact(n))) =
+            (project.newest_versions, uri.version())
+        else {
+            return Ok(());
+        };
+        let version = i32::try_from(n).unwrap_or(i32::MAX);
+        if matches!(target, Target::Version | Target::Representation)
+            && self
+                .store
+                .version_not_kept(project.pk, uri, version, newest)?
+        {
+            return Err(IndexError::NotKept {
+                project: uri.project().to_owned(),
+                version,
+                newest,
+            });
+        }
+        Ok(())
+    }
+
     /// The answer computed from SQL, bypassing (and not filling) the memory layer.
     pub fn resolve_from_sql(&self, uri: &AyonUri) -> Result<Answer, IndexError> {
         let Some(project) = self.store.project(uri.project())? else {
@@ -418,6 +446,7 @@ impl Index {
             return Ok(Answer::default());
         };
         check_scope(&project, uri)?;
+        self.check_kept(&project, uri, target)?;
         let rows = self.store.rows(project.pk, uri, target)?;
         // Made on the first row with a template: a project without roots still answers
         // its representations that have none.

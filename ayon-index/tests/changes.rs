@@ -475,3 +475,67 @@ fn a_prepare_mark_lives_until_the_next_snapshot_and_project_changes_reach_paths(
     assert!(index.remove_project("demo_offline").unwrap());
     assert_eq!(index.prepare_mark("demo_offline").unwrap(), None);
 }
+
+#[test]
+fn an_exact_version_older_than_a_limited_prepare_kept_is_not_kept_rather_than_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open(dir.path());
+    let lib = Library::demo_offline();
+    // Keep heroes and each product's newest exact version only, as a prepare with newest 1.
+    let mut s = snapshot(&lib.projects[0], None);
+    let mut newest: std::collections::HashMap<String, i32> = Default::default();
+    for v in &s.versions {
+        let n = newest.entry(v.product_id.clone()).or_insert(v.version);
+        *n = (*n).max(v.version);
+    }
+    s.versions
+        .retain(|v| v.version < 0 || newest.get(&v.product_id) == Some(&v.version));
+    let kept: std::collections::HashSet<String> = s.versions.iter().map(|v| v.id.clone()).collect();
+    s.representations.retain(|r| kept.contains(&r.version_id));
+    s.newest_versions = Some(1);
+    index.replace_project(&s).expect("prepare");
+
+    let ask = |query: &str| index.resolve_str(&format!("{HERO}?{query}"));
+    match ask("product=usdAsset&version=v001&representation=usd") {
+        Err(IndexError::NotKept {
+            project,
+            version,
+            newest,
+        }) => assert_eq!((project.as_str(), version, newest), ("demo_offline", 1, 1)),
+        other => panic!("expected NotKept, got {other:?}"),
+    }
+    // Every product of the folder: one of them lacks v001, so the answer would be partial.
+    assert!(matches!(
+        ask("version=v001&representation=usd"),
+        Err(IndexError::NotKept { .. })
+    ));
+    let err = ask("product=usdAsset&version=v002")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only the newest 1 versions"), "{err}");
+    // What was kept answers; a version newer than any is not found, as on the server.
+    for query in [
+        "product=usdAsset&version=v003&representation=usd",
+        "product=usdAsset&version=latest&representation=usd",
+        "product=usdAsset&version=hero&representation=usd",
+    ] {
+        assert_eq!(ask(query).expect("answers").entities.len(), 1, "{query}");
+    }
+    assert!(
+        ask("product=usdAsset&version=v009&representation=usd")
+            .expect("answers")
+            .entities
+            .is_empty()
+    );
+    // A full snapshot of every version lifts the limit.
+    index
+        .replace_project(&snapshot(&lib.projects[0], None))
+        .expect("prepare all");
+    assert_eq!(
+        ask("product=usdAsset&version=v001&representation=usd")
+            .expect("answers")
+            .entities
+            .len(),
+        1
+    );
+}

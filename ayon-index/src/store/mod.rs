@@ -27,6 +27,8 @@ pub(crate) struct ProjectRow {
     pub(crate) prepared_at_ms: i64,
     pub(crate) changed_at_ms: i64,
     pub(crate) subtrees: Vec<String>,
+    /// Exact versions kept per product, when not all were prepared.
+    pub(crate) newest_versions: Option<u32>,
 }
 
 /// The index file and its connections.
@@ -91,7 +93,8 @@ impl Store {
         let conn = self.reader();
         conn.prepare_cached(
             "SELECT pk, name, anatomy_roots, site_platform, site_roots, prepared_at_ms,
-             changed_at_ms, subtrees FROM projects WHERE name_lower = ?1",
+             changed_at_ms, subtrees, (SELECT newest FROM version_limits WHERE project = pk)
+             FROM projects WHERE name_lower = ?1",
         )
         .and_then(|mut s| {
             s.query_row([name.to_ascii_lowercase()], |r| {
@@ -104,6 +107,7 @@ impl Store {
                     prepared_at_ms: r.get(5)?,
                     changed_at_ms: r.get(6)?,
                     subtrees: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                    newest_versions: r.get(8)?,
                 })
             })
             .optional()

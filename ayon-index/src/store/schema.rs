@@ -121,6 +121,10 @@ CREATE TABLE IF NOT EXISTS prepare_marks (
     project INTEGER PRIMARY KEY,
     mark TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS version_limits (
+    project INTEGER PRIMARY KEY,
+    newest INTEGER NOT NULL
+);
 ";
 
 /// The entity tables, parents first (deletes run in reverse).

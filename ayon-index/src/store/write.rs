@@ -174,6 +174,13 @@ impl Store {
             };
             // A full snapshot makes the last prepare's mark meaningless until a new one is set.
             tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM version_limits WHERE project = ?1", [pk])?;
+            if let Some(n) = s.newest_versions {
+                tx.execute(
+                    "INSERT INTO version_limits (project, newest) VALUES (?1, ?2)",
+                    params![pk, n],
+                )?;
+            }
             insert_all(&tx, pk, &s.folders, &mut tick, &mut written)?;
             insert_all(&tx, pk, &s.tasks, &mut tick, &mut written)?;
             insert_all(&tx, pk, &s.products, &mut tick, &mut written)?;
@@ -276,6 +283,7 @@ impl Store {
             }
             tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
             tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM version_limits WHERE project = ?1", [pk])?;
             tx.execute("DELETE FROM projects WHERE pk = ?1", [pk])?;
             tx.commit()?;
             Ok(true)
