@@ -280,8 +280,6 @@ impl Job<'_> {
             Change::Project(self.project_record(&project)?),
             Change::SiteRoots(site_roots),
         ];
-        let deleted = deletions.len() as u64;
-        changes.extend(deletions);
 
         // Folders: a path that changed under a subtree scope needs a full fetch (descendants
         // move with it unchanged); for the whole project the index moves them itself.
@@ -336,6 +334,10 @@ impl Job<'_> {
             Change::Representation,
             k,
         ));
+        // Deletions last: a row listed just before its deletion is upserted, then removed
+        // (ids are never reused), and a deleted parent's listed children still find it.
+        let deleted = deletions.len() as u64;
+        changes.extend(deletions);
         Ok(Fetched::Changes {
             changes,
             deleted,
