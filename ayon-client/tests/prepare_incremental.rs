@@ -246,26 +246,9 @@ fn an_entity_changed_in_place_is_updated_by_the_second_prepare() {
         None,
         "no version is approved yet"
     );
-    {
-        let library = server.library();
-        let mut lib = library.write();
-        let folder = lib
-            .project_mut(PROJECT)
-            .and_then(|p| p.folder_by_path_mut(HERO))
-            .expect("hero");
-        let product = folder
-            .products
-            .iter_mut()
-            .find(|p| p.name == "usdAsset")
-            .expect("usdAsset");
-        let v002 = product
-            .versions
-            .iter_mut()
-            .find(|v| v.version == 2)
-            .expect("v002");
-        v002.status = "Approved".to_owned();
-        v002.updated_at = ayon_site::format_server_time(std::time::SystemTime::now());
-    }
+    server
+        .set_version_status(PROJECT, HERO, "usdAsset", 2, "Approved")
+        .expect("approve v002");
     let second = prepare_project(&c, &index);
     assert_incremental(&second);
     assert!(

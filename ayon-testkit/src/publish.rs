@@ -137,3 +137,46 @@ pub(crate) fn delete_product(
     );
     Ok(())
 }
+
+/// `TestServer::set_version_status`: a status change as the server's PATCH makes it (the
+/// version's `updatedAt` moves), with `entity.version.status_changed`.
+pub(crate) fn set_version_status(
+    shared: &Shared,
+    project: &str,
+    folder_path: &str,
+    product: &str,
+    version: i32,
+    status: &str,
+) -> Result<(), TestkitError> {
+    let (project_name, id, product_id) = {
+        let mut lib = shared.library.write();
+        let p = lib
+            .project_mut(project)
+            .ok_or_else(|| TestkitError::NotFound(format!("project {project}")))?;
+        let project_name = p.name.clone();
+        let folder = p
+            .folder_by_path_mut(folder_path)
+            .ok_or_else(|| TestkitError::NotFound(format!("folder {folder_path} in {project}")))?;
+        let prod = folder
+            .products
+            .iter_mut()
+            .find(|x| x.name == product)
+            .ok_or_else(|| TestkitError::NotFound(format!("product {product} in {folder_path}")))?;
+        let v = prod
+            .versions
+            .iter_mut()
+            .find(|v| v.version == version)
+            .ok_or_else(|| TestkitError::NotFound(format!("version {version} of {product}")))?;
+        v.status = status.to_owned();
+        v.updated_at = crate::library::iso_now();
+        (project_name, v.id.clone(), prod.id.clone())
+    };
+    shared.emit(
+        "entity.version.status_changed",
+        Some(&project_name),
+        Some("admin"),
+        &format!("Changed version status to {status}"),
+        json!({"entityId": id, "parentId": product_id}),
+    );
+    Ok(())
+}

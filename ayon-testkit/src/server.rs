@@ -430,6 +430,26 @@ impl TestServer {
         auth.api_keys.insert(api_key.to_owned(), name.to_owned());
     }
 
+    /// Sets a version's status (its `updatedAt` moves, as on the server) and emits
+    /// `entity.version.status_changed`.
+    pub fn set_version_status(
+        &self,
+        project: &str,
+        folder_path: &str,
+        product: &str,
+        version: i32,
+        status: &str,
+    ) -> Result<(), TestkitError> {
+        crate::publish::set_version_status(
+            self.shared(),
+            project,
+            folder_path,
+            product,
+            version,
+            status,
+        )
+    }
+
     /// Sends an arbitrary event to the websocket clients (recorded event shape).
     pub fn emit_event(&self, topic: &str, project: Option<&str>, summary: serde_json::Value) {
         self.shared()
