@@ -45,41 +45,34 @@ fn validate(s: &ProjectSnapshot) -> Result<(), IndexError> {
     if s.project.name.is_empty() {
         return Err(bad("the project has no name".to_owned()));
     }
-    let folders: HashSet<&str> = s.folders.iter().map(|f| f.id.as_str()).collect();
-    let tasks: HashSet<&str> = s.tasks.iter().map(|t| t.id.as_str()).collect();
-    let products: HashSet<&str> = s.products.iter().map(|p| p.id.as_str()).collect();
-    let versions: HashSet<&str> = s.versions.iter().map(|v| v.id.as_str()).collect();
-    let missing = |kind: &str, id: &str, parent: &str, pid: &str| {
-        bad(format!(
-            "{kind} {id} refers to {parent} {pid}, which is not in the snapshot"
-        ))
-    };
-    for t in &s.tasks {
-        if !folders.contains(t.folder_id.as_str()) {
-            return Err(missing("task", &t.id, "folder", &t.folder_id));
+    let (folders, tasks) = (ids(&s.folders), ids(&s.tasks));
+    let (products, versions) = (ids(&s.products), ids(&s.versions));
+    orphan(&s.tasks, &folders)
+        .and(orphan(&s.products, &folders))
+        .and(orphan(&s.versions, &products))
+        .and(orphan(&s.representations, &versions))
+        .and(orphan(&s.workfiles, &tasks))
+        .map_err(bad)
+}
+
+fn ids<R: EntityRow>(rows: &[R]) -> HashSet<&str> {
+    rows.iter().map(EntityRow::id).collect()
+}
+
+/// The first row whose parent is not in `parents`, described.
+fn orphan<R: EntityRow>(rows: &[R], parents: &HashSet<&str>) -> Result<(), String> {
+    match rows.iter().find(|r| !parents.contains(r.parent().1)) {
+        None => Ok(()),
+        Some(r) => {
+            let (table, parent) = r.parent();
+            Err(format!(
+                "{} {} refers to {} {parent}, which is not in the snapshot",
+                R::TABLE.trim_end_matches('s'),
+                r.id(),
+                table.trim_end_matches('s'),
+            ))
         }
     }
-    for p in &s.products {
-        if !folders.contains(p.folder_id.as_str()) {
-            return Err(missing("product", &p.id, "folder", &p.folder_id));
-        }
-    }
-    for v in &s.versions {
-        if !products.contains(v.product_id.as_str()) {
-            return Err(missing("version", &v.id, "product", &v.product_id));
-        }
-    }
-    for r in &s.representations {
-        if !versions.contains(r.version_id.as_str()) {
-            return Err(missing("representation", &r.id, "version", &r.version_id));
-        }
-    }
-    for w in &s.workfiles {
-        if !tasks.contains(w.task_id.as_str()) {
-            return Err(missing("workfile", &w.id, "task", &w.task_id));
-        }
-    }
-    Ok(())
 }
 
 impl Store {
