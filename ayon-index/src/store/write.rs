@@ -379,98 +379,67 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
     Ok(())
 }
 
-/// Deletes an entity and everything below it, as the server's cascades do.
+/// Deletes an entity and everything below it, as the server's cascades do: the statements
+/// run in order, `?1` the project and `?2` the id.
 fn delete(tx: &Transaction<'_>, pk: i64, kind: EntityKind, id: &str) -> rusqlite::Result<()> {
-    const REPS_OF_VERSIONS: &str = "DELETE FROM representations WHERE project = ?1 AND version_id IN (SELECT id FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)))";
-    match kind {
+    let cascade: &[&str] = match kind {
         EntityKind::Representation => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
+            &["DELETE FROM representations WHERE project = ?1 AND id = ?2"]
         }
-        EntityKind::Workfile => {
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Version => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND version_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Product => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND version_id IN
-                 (SELECT id FROM versions WHERE project = ?1 AND product_id = ?2)",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND product_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM products WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Task => {
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND task_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM tasks WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Folder => {
-            let path: Option<String> = tx
-                .query_row(
-                    "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
-                    params![pk, id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(path) = path else { return Ok(()) };
-            tx.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS doomed_folders (id TEXT PRIMARY KEY); DELETE FROM doomed_folders;",
-            )?;
-            tx.execute(
-                "INSERT INTO doomed_folders SELECT id FROM folders
-                 WHERE project = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-                params![pk, path],
-            )?;
-            tx.execute(REPS_OF_VERSIONS, [pk])?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND task_id IN (SELECT id FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM folders WHERE project = ?1 AND id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute("DELETE FROM doomed_folders", [])?;
-        }
+        EntityKind::Workfile => &["DELETE FROM workfiles WHERE project = ?1 AND id = ?2"],
+        EntityKind::Version => &[
+            "DELETE FROM representations WHERE project = ?1 AND version_id = ?2",
+            "DELETE FROM versions WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Product => &[
+            "DELETE FROM representations WHERE project = ?1 AND version_id IN
+             (SELECT id FROM versions WHERE project = ?1 AND product_id = ?2)",
+            "DELETE FROM versions WHERE project = ?1 AND product_id = ?2",
+            "DELETE FROM products WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Task => &[
+            "DELETE FROM workfiles WHERE project = ?1 AND task_id = ?2",
+            "DELETE FROM tasks WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Folder => return delete_folder(tx, pk, id),
+    };
+    for sql in cascade {
+        tx.prepare_cached(sql)?.execute(params![pk, id])?;
     }
+    Ok(())
+}
+
+/// A folder with its subtree (every folder whose path is below it) and all they hold.
+fn delete_folder(tx: &Transaction<'_>, pk: i64, id: &str) -> rusqlite::Result<()> {
+    /// Run in order with `?1` the project, over the folders in `doomed_folders`.
+    const CASCADE: [&str; 6] = [
+        "DELETE FROM representations WHERE project = ?1 AND version_id IN (SELECT id FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)))",
+        "DELETE FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+        "DELETE FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+        "DELETE FROM workfiles WHERE project = ?1 AND task_id IN (SELECT id FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+        "DELETE FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+        "DELETE FROM folders WHERE project = ?1 AND id IN (SELECT id FROM doomed_folders)",
+    ];
+    let path: Option<String> = tx
+        .query_row(
+            "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
+            params![pk, id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(path) = path else { return Ok(()) };
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS doomed_folders (id TEXT PRIMARY KEY); DELETE FROM doomed_folders;",
+    )?;
+    tx.execute(
+        "INSERT INTO doomed_folders SELECT id FROM folders
+         WHERE project = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+        params![pk, path],
+    )?;
+    for sql in CASCADE {
+        tx.execute(sql, [pk])?;
+    }
+    tx.execute("DELETE FROM doomed_folders", [])?;
     Ok(())
 }
 
