@@ -120,6 +120,20 @@ fn common_cell<'a>(
     }
 }
 
+/// [`common_cell`] of an entity with `id`, `name`, `status`, `active` and its times.
+macro_rules! entity_cell {
+    ($column:expr, $e:expr) => {
+        common_cell(
+            $column,
+            &$e.id,
+            &$e.name,
+            &$e.status,
+            $e.active,
+            (&$e.created_at, &$e.updated_at),
+        )
+    };
+}
+
 /// What every connection checks first: an empty list filter answers an empty connection
 /// (`None`), else the parsed `filter` (which may be absent).
 fn scan_filter(
@@ -205,72 +219,91 @@ impl ProjectNode {
     }
 }
 
-#[Object]
-impl ProjectNode {
-    async fn name(&self) -> &str {
-        &self.name
-    }
+/// `#[Object] impl ProjectNode`: the `plain` fields as written, then each connection field
+/// with what every connection does first. Its list arguments (`lists:`, each an optional list
+/// of strings) answer an empty connection when one is an empty list, as on the server;
+/// `filter` (QueryFilter JSON) and Relay's `first`, `after`, `last`, `before` are appended,
+/// and the body gets the parsed filter and the `PageArgs` under the names in brackets.
+macro_rules! project_object {
+    (
+        plain { $($plain:tt)* }
+        $(
+            $(#[doc = $doc:literal])*
+            fn $name:ident(&$s:ident; lists: $($list:ident),+; $($arg:ident: $ty:ty),* $(,)?)
+                -> $conn:ident [$filter:ident, $page:ident] $body:block
+        )*
+    ) => {
+        #[Object]
+        impl ProjectNode {
+            $($plain)*
+            $(
+                $(#[doc = $doc])*
+                #[allow(clippy::too_many_arguments)]
+                async fn $name(
+                    &$s,
+                    $($list: Option<Vec<String>>,)+
+                    $($arg: $ty,)*
+                    $filter: Option<String>,
+                    first: Option<i32>,
+                    after: Option<String>,
+                    last: Option<i32>,
+                    before: Option<String>,
+                ) -> async_graphql::Result<$conn> {
+                    let $page = PageArgs::new(first, after, last, before);
+                    let lists = [$(&$list),+];
+                    let columns = Columns::of(stringify!($name));
+                    let Some($filter) = scan_filter(&lists, $filter.as_deref(), &columns)? else {
+                        return Ok($conn::empty());
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}
 
-    async fn project_name(&self) -> &str {
-        &self.name
-    }
+project_object! {
+    plain {
+        async fn name(&self) -> &str {
+            &self.name
+        }
 
-    async fn code(&self) -> &str {
-        &self.code
-    }
+        async fn project_name(&self) -> &str {
+            &self.name
+        }
 
-    async fn active(&self) -> bool {
-        self.active
-    }
+        async fn code(&self) -> &str {
+            &self.code
+        }
 
-    async fn library(&self) -> bool {
-        self.is_library
-    }
+        async fn active(&self) -> bool {
+            self.active
+        }
 
-    async fn created_at(&self) -> &str {
-        &self.created_at
-    }
+        async fn library(&self) -> bool {
+            self.is_library
+        }
 
-    async fn updated_at(&self) -> &str {
-        &self.updated_at
+        async fn created_at(&self) -> &str {
+            &self.created_at
+        }
+
+        async fn updated_at(&self) -> &str {
+            &self.updated_at
+        }
     }
 
     /// Folders; `paths` match exactly after stripping `/` from both ends, `parentIds` takes
     /// `"root"` for top-level folders.
-    #[allow(clippy::too_many_arguments)]
-    async fn folders(
-        &self,
-        ids: Option<Vec<String>>,
-        parent_ids: Option<Vec<String>>,
-        paths: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        folder_types: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
+    fn folders(
+        &self;
+        lists: ids, parent_ids, paths, names, folder_types, statuses, tags;
         has_products: Option<bool>,
         has_tasks: Option<bool>,
         has_children: Option<bool>,
-        filter: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<FoldersConnection> {
-        let lists = [
-            &ids,
-            &parent_ids,
-            &paths,
-            &names,
-            &folder_types,
-            &statuses,
-            &tags,
-        ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("folders"))? else {
-            return Ok(FoldersConnection::empty());
-        };
+    ) -> FoldersConnection [filter, args] {
         let paths: Option<Vec<String>> =
             paths.map(|l| l.iter().map(|p| p.trim_matches('/').to_owned()).collect());
-        let args = PageArgs::new(first, after, last, before);
         Ok(with_project(&self.library, &self.name, |project| {
             let parents = folder_parent_ids(project);
             let items = project
@@ -291,14 +324,7 @@ impl ProjectNode {
                         && passes(&filter, |c| match c {
                             "folder_type" => Cell::Text(&f.folder_type),
                             "parent_id" => f.parent_id.as_deref().map_or(Cell::Null, Cell::Text),
-                            _ => common_cell(
-                                c,
-                                &f.id,
-                                &f.name,
-                                &f.status,
-                                f.active,
-                                (&f.created_at, &f.updated_at),
-                            ),
+                            _ => entity_cell!(c, f),
                         })
                 })
                 .map(|(i, f)| (i + 1, f))
@@ -311,35 +337,10 @@ impl ProjectNode {
     }
 
     /// Products of the project.
-    #[allow(clippy::too_many_arguments)]
-    async fn products(
-        &self,
-        ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        product_types: Option<Vec<String>>,
-        product_base_types: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
-        filter: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<ProductsConnection> {
-        let lists = [
-            &ids,
-            &names,
-            &folder_ids,
-            &product_types,
-            &product_base_types,
-            &statuses,
-            &tags,
-        ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("products"))? else {
-            return Ok(ProductsConnection::empty());
-        };
-        let args = PageArgs::new(first, after, last, before);
+    fn products(
+        &self;
+        lists: ids, names, folder_ids, product_types, product_base_types, statuses, tags;
+    ) -> ProductsConnection [filter, args] {
         Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .products()
@@ -356,14 +357,7 @@ impl ProjectNode {
                         && passes(&filter, |c| match c {
                             "folder_id" => Cell::Text(&f.id),
                             "product_type" => Cell::Text(&p.product_type),
-                            _ => common_cell(
-                                c,
-                                &p.id,
-                                &p.name,
-                                &p.status,
-                                p.active,
-                                (&p.created_at, &p.updated_at),
-                            ),
+                            _ => entity_cell!(c, p),
                         })
                 })
                 .map(|(i, fp)| (i + 1, fp))
@@ -377,46 +371,21 @@ impl ProjectNode {
 
     /// Versions; `latestOnly` keeps each product's highest version >= 0 whether active or
     /// not, `heroOnly` keeps versions < 0, `heroOrLatestOnly` keeps both (server precedence).
-    #[allow(clippy::too_many_arguments)]
-    async fn versions(
-        &self,
-        ids: Option<Vec<String>>,
-        product_ids: Option<Vec<String>>,
+    fn versions(
+        &self;
+        lists: ids, product_ids, task_ids, folder_ids, authors, statuses, tags;
         version: Option<i32>,
         versions: Option<Vec<i32>>,
-        task_ids: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        authors: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
         latest_only: Option<bool>,
         hero_only: Option<bool>,
         hero_or_latest_only: Option<bool>,
-        filter: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<VersionsConnection> {
-        let lists = [
-            &ids,
-            &product_ids,
-            &task_ids,
-            &folder_ids,
-            &authors,
-            &statuses,
-            &tags,
-        ];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("versions"))? else {
-            return Ok(VersionsConnection::empty());
-        };
+    ) -> VersionsConnection [filter, args] {
         if versions.as_ref().is_some_and(Vec::is_empty) {
             return Ok(VersionsConnection::empty());
         }
         let latest_only = latest_only.unwrap_or(false);
         let hero_only = hero_only.unwrap_or(false);
         let hero_or_latest_only = hero_or_latest_only.unwrap_or(false);
-        let args = PageArgs::new(first, after, last, before);
         Ok(with_project(&self.library, &self.name, |project| {
             let latest = if latest_only || hero_or_latest_only {
                 latest_versions(project)
@@ -472,26 +441,10 @@ impl ProjectNode {
     }
 
     /// Representations of the project.
-    #[allow(clippy::too_many_arguments)]
-    async fn representations(
-        &self,
-        ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        version_ids: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
-        filter: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<RepresentationsConnection> {
-        let lists = [&ids, &names, &version_ids, &statuses, &tags];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("representations"))?
-        else {
-            return Ok(RepresentationsConnection::empty());
-        };
-        let args = PageArgs::new(first, after, last, before);
+    fn representations(
+        &self;
+        lists: ids, names, version_ids, statuses, tags;
+    ) -> RepresentationsConnection [filter, args] {
         Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .representations()
@@ -504,14 +457,7 @@ impl ProjectNode {
                         && has_tags(&tags, &r.tags)
                         && passes(&filter, |c| match c {
                             "version_id" => Cell::Text(&v.id),
-                            _ => common_cell(
-                                c,
-                                &r.id,
-                                &r.name,
-                                &r.status,
-                                r.active,
-                                (&r.created_at, &r.updated_at),
-                            ),
+                            _ => entity_cell!(c, r),
                         })
                 })
                 .map(|(i, (_, _, v, r))| (i + 1, (v, r)))
@@ -524,24 +470,10 @@ impl ProjectNode {
     }
 
     /// Tasks of the project, in creation order (prepare-for-offline reads them flat).
-    #[allow(clippy::too_many_arguments)]
-    async fn tasks(
-        &self,
-        ids: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        task_types: Option<Vec<String>>,
-        filter: Option<String>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> async_graphql::Result<TasksConnection> {
-        let lists = [&ids, &folder_ids, &names, &task_types];
-        let Some(filter) = scan_filter(&lists, filter.as_deref(), &Columns::of("tasks"))? else {
-            return Ok(TasksConnection::empty());
-        };
-        let args = PageArgs::new(first, after, last, before);
+    fn tasks(
+        &self;
+        lists: ids, folder_ids, names, task_types;
+    ) -> TasksConnection [filter, args] {
         Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .tasks()
@@ -554,14 +486,7 @@ impl ProjectNode {
                         && passes(&filter, |c| match c {
                             "folder_id" => Cell::Text(&f.id),
                             "task_type" => Cell::Text(&t.task_type),
-                            _ => common_cell(
-                                c,
-                                &t.id,
-                                &t.name,
-                                &t.status,
-                                t.active,
-                                (&t.created_at, &t.updated_at),
-                            ),
+                            _ => entity_cell!(c, t),
                         })
                 })
                 .map(|(i, ft)| (i + 1, ft))
