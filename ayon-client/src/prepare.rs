@@ -333,8 +333,7 @@ impl Client {
                             let since = mark.changed_since(options.clock_margin);
                             let mode = PrepareMode::Incremental { since };
                             return job
-                                .finish(index, started, started_at, watermark, mode, deleted)
-                                .await;
+                                .finish(index, started, started_at, watermark, mode, deleted);
                         }
                         Err(IndexError::InvalidInput { reason, .. }) => {
                             format!("the changes did not fit the index ({reason})")
@@ -377,7 +376,6 @@ impl Client {
         );
         let mode = PrepareMode::Full { reason };
         job.finish(index, started, started_at, watermark, mode, 0)
-            .await
     }
 
     /// Blocking [`prepare_offline`](Self::prepare_offline) for synchronous hosts.
@@ -444,7 +442,7 @@ impl Client {
 
 impl Job<'_> {
     /// Records the mark for the next prepare and reports what the index now holds.
-    async fn finish(
+    fn finish(
         &self,
         index: &Index,
         started: Instant,
