@@ -259,3 +259,63 @@ fn an_entity_changed_in_place_is_updated_by_the_second_prepare() {
         path(&index, &latest_done)
     );
 }
+
+#[test]
+fn with_only_the_newest_versions_a_second_prepare_moves_the_selection() {
+    let (server, _dir, index, c) = setup();
+    let newest = PrepareOptions {
+        all_versions: false,
+        newest_exact: 1,
+        ..PrepareOptions::default()
+    };
+    let v = |n: &str| LATEST.replace("version=latest", &format!("version={n}"));
+    let first = prepare(&c, &index, &PrepareScope::Project, &newest);
+    assert!(full_reason(&first).contains("first prepare"), "{first:?}");
+    assert!(path(&index, &v("v003")).is_some());
+    assert!(matches!(
+        index.resolve_str(&v("v002")),
+        Err(ayon_index::IndexError::NotKept { .. })
+    ));
+
+    // A publish makes v004 the newest (v003 leaves); approving v002 makes it the latest done,
+    // an older version the index did not hold, which comes back with its representations.
+    server
+        .publish_version(PROJECT, HERO, "usdAsset", &["usd"])
+        .expect("publish");
+    server
+        .set_version_status(PROJECT, HERO, "usdAsset", 2, "Approved")
+        .expect("approve v002");
+    server.reset_counters();
+    let second = prepare(&c, &index, &PrepareScope::Project, &newest);
+    assert_incremental(&second);
+    // The version listing (light rows) is read whole; representations only where needed.
+    assert!(
+        second.bytes * 2 < first.bytes,
+        "{} bytes against {}",
+        second.bytes,
+        first.bytes
+    );
+    assert!(
+        path(&index, &v("v004"))
+            .unwrap_or_default()
+            .contains("/v004/")
+    );
+    assert!(
+        path(&index, &v("latestdone"))
+            .unwrap_or_default()
+            .contains("/v002/")
+    );
+    assert!(
+        path(&index, &v("v002")).is_some(),
+        "kept as the latest done"
+    );
+    assert!(matches!(
+        index.resolve_str(&v("v003")),
+        Err(ayon_index::IndexError::NotKept { .. })
+    ));
+    assert_eq!(
+        second.versions,
+        first.versions + 1,
+        "v004 and v002 in, v003 out"
+    );
+}

@@ -17,10 +17,13 @@
 //! - A full re-fetch instead when the event log cannot tell: the previous prepare is older than
 //!   [`PrepareOptions::event_history`] (the server keeps a bounded history), the user is not a
 //!   manager (the server then lists only the user's own events), or the events query fails.
+//! - With only the newest N versions kept, the version listing (light rows) is read whole and
+//!   the selection made again with the statuses read now: versions it drops leave the index,
+//!   versions it takes again (an older one that became the latest done, or the newest after a
+//!   deletion) come with their representations. No `updatedAt` shows those.
 //! - A full re-fetch also when the previous prepare is unknown, its scope or version selection
-//!   differs, only the newest versions are kept (a deleted or re-statused version can make an
-//!   older one needed, which no change shows), a folder of a subtree scope moved (its unchanged
-//!   descendants' paths change with it), or the changes do not fit the index.
+//!   differs, a folder of a subtree scope moved (its unchanged descendants' paths change with
+//!   it), or the changes do not fit the index.
 
 use std::collections::HashSet;
 use std::time::SystemTime;
@@ -142,9 +145,6 @@ pub(super) fn plan(
     if mark.selection != selection(options) {
         return Err("the version selection differs from the previous prepare's".to_owned());
     }
-    if !options.all_versions {
-        return Err("only the newest versions are kept: a deleted or re-statused version can make an older one needed".to_owned());
-    }
     let age = now.duration_since(mark.started).unwrap_or_default();
     if age > options.event_history {
         return Err(format!(
@@ -257,7 +257,14 @@ impl Job<'_> {
             self.list_changed("folders", FIELDS.folders, &since),
             self.list_changed("tasks", FIELDS.tasks, &since),
             self.list_changed("products", FIELDS.products, &since),
-            self.list_changed("versions", FIELDS.versions, &since),
+            async {
+                if self.options.all_versions {
+                    self.list_changed("versions", FIELDS.versions, &since).await
+                } else {
+                    // The selection of the newest versions is made again over all of them.
+                    self.list("versions", FIELDS.versions, None).await
+                }
+            },
             self.list_changed("representations", FIELDS.representations, &since),
         )?;
         let watermark = newest(
@@ -276,10 +283,8 @@ impl Job<'_> {
                     source: Box::new(e),
                 })
         };
-        let mut changes = vec![
-            Change::Project(self.project_record(&project)?),
-            Change::SiteRoots(site_roots),
-        ];
+        let project = self.project_record(&project)?;
+        let mut changes = vec![Change::SiteRoots(site_roots)];
 
         // Folders: a path that changed under a subtree scope needs a full fetch (descendants
         // move with it unchanged); for the whole project the index moves them itself.
@@ -301,9 +306,12 @@ impl Job<'_> {
         }
         // Everything else is kept when its parent is held or came in this fetch (ids are
         // unique across kinds, so one set serves every level).
-        for kind in [EntityKind::Product, EntityKind::Version] {
-            known.extend(held(kind)?.into_iter().map(|(id, _)| id));
-        }
+        known.extend(held(EntityKind::Product)?.into_iter().map(|(id, _)| id));
+        let held_versions: HashSet<String> = held(EntityKind::Version)?
+            .into_iter()
+            .map(|(id, _)| id)
+            .collect();
+        known.extend(held_versions.iter().cloned());
         let k = &mut known;
         changes.extend(adopted(
             &tasks,
@@ -319,13 +327,53 @@ impl Job<'_> {
             Change::Product,
             k,
         ));
-        changes.extend(adopted(
-            &versions,
-            version_record,
-            |v| (&v.product_id, &v.id),
-            Change::Version,
-            k,
-        ));
+        let mut dropped = Vec::new();
+        let mut returning = Vec::new();
+        if self.options.all_versions {
+            changes.extend(adopted(
+                &versions,
+                version_record,
+                |v| (&v.product_id, &v.id),
+                Change::Version,
+                k,
+            ));
+        } else {
+            // Newest N: the selection over every version of the products in scope, with the
+            // statuses read now. Versions it no longer keeps leave the index; versions it
+            // keeps again (an older one now the latest done) come with their representations.
+            let in_scope: Vec<Value> = versions
+                .into_iter()
+                .filter(|v| v["productId"].as_str().is_some_and(|p| k.contains(p)))
+                .collect();
+            let selected: Vec<_> = self
+                .select_versions(in_scope, &project)
+                .iter()
+                .map(version_record)
+                .collect();
+            let ids: HashSet<&str> = selected.iter().map(|v| v.id.as_str()).collect();
+            dropped.extend(
+                held_versions
+                    .iter()
+                    .filter(|id| !ids.contains(id.as_str()))
+                    .map(|id| Change::Delete(EntityKind::Version, id.clone())),
+            );
+            returning.extend(
+                ids.iter()
+                    .filter(|id| !held_versions.contains(**id))
+                    .map(|id| (*id).to_owned()),
+            );
+            k.extend(ids.iter().map(|id| (*id).to_owned()));
+            changes.extend(selected.into_iter().map(Change::Version));
+        }
+        let mut representations = representations;
+        representations.extend(
+            self.list(
+                "representations",
+                FIELDS.representations,
+                Some(("versionIds", returning)),
+            )
+            .await?,
+        );
         let reps = &representations;
         changes.extend(adopted(
             reps,
@@ -338,6 +386,8 @@ impl Job<'_> {
         // (ids are never reused), and a deleted parent's listed children still find it.
         let deleted = deletions.len() as u64;
         changes.extend(deletions);
+        changes.extend(dropped);
+        changes.insert(0, Change::Project(project));
         Ok(Fetched::Changes {
             changes,
             deleted,

@@ -28,7 +28,7 @@ pub struct PrepareCommand {
     pub all_versions: bool,
     /// Only what `latest`, `latestdone` and `hero` need plus the newest N exact versions of
     /// each product; an older exact version then answers offline "not prepared (only the
-    /// newest N versions kept)", never "not found". Every prepare with it fetches everything.
+    /// newest N versions kept)", never "not found".
     #[arg(long, value_name = "N", conflicts_with = "all_versions", value_parser = clap::value_parser!(u32).range(1..))]
     pub newest: Option<u32>,
     /// Count what would be fetched, fetch nothing.
