@@ -43,8 +43,9 @@ pub use error::{ClientError, ConfigError, ResolveError};
 pub use kind::ErrorKind;
 pub use offline::{DEFAULT_FAILURE_COOLDOWN, OfflineClient, OfflineClientBuilder, monitor_config};
 pub use prepare::{
-    CancelToken, DEFAULT_IN_FLIGHT, DEFAULT_NEWEST_EXACT, DEFAULT_PAGE_SIZE, PrepareError,
-    PrepareEstimate, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
+    CancelToken, DEFAULT_CLOCK_MARGIN, DEFAULT_EVENT_HISTORY, DEFAULT_IN_FLIGHT,
+    DEFAULT_NEWEST_EXACT, DEFAULT_PAGE_SIZE, PrepareError, PrepareEstimate, PrepareMode,
+    PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
 };
 pub use resolution::{Resolution, ResolvedEntity, Source};
 pub use store::{

@@ -58,9 +58,9 @@ impl LocalIndex {
         when
     }
 
-    /// Keeps a prepared `project` current after an entity event: re-fetches its prepared scope
-    /// in the background and swaps it in atomically (the event log cannot say what a deletion
-    /// took with it, so the whole scope is fetched again). Events arriving during a re-fetch
+    /// Keeps a prepared `project` current after an entity event: prepares its scope again in
+    /// the background, which fetches only what changed since the last prepare (or everything,
+    /// swapped in atomically, when the server cannot tell). Events arriving during a prepare
     /// fold into one more; projects never prepared are left alone.
     pub(crate) fn follow(&self, client: &Client, project: &str) {
         let Ok(Some(prepared)) = self.index.prepared(project) else {
@@ -133,7 +133,7 @@ impl LocalIndex {
                     "project `{project}` was not prepared for offline (run `ayon prepare-offline --project {project}` while online)"
                 )));
             }
-            Err(e @ IndexError::OutsidePreparedScope { .. }) => {
+            Err(e @ (IndexError::OutsidePreparedScope { .. } | IndexError::NotKept { .. })) => {
                 return Err(not_prepared(e.to_string()));
             }
             Err(e) => {

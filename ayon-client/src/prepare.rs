@@ -8,6 +8,13 @@
 //! for the project (anatomy roots, statuses), the project list and this site's roots. The index
 //! swaps the snapshot in atomically, so a prepare that fails or is killed leaves the previous
 //! one answering.
+//!
+//! A second prepare of the same scope fetches only what changed ([`changes`] has the rules:
+//! `updatedAt` filters, deletions from the event log, and when a full re-fetch is needed
+//! instead); the [`PrepareReport`] says which it did and what it fetched.
+
+mod changes;
+mod records;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -15,10 +22,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use ayon_index::{
-    AnatomyRoot, FolderRecord, Index, ProductRecord, ProjectRecord, ProjectSnapshot,
-    RepresentationRecord, ServerProject, SiteRootsRecord, StatusRecord, TaskRecord, VersionRecord,
+    AnatomyRoot, Index, IndexError, ProjectRecord, ProjectSnapshot, ServerProject, SiteRootsRecord,
+    StatusRecord,
 };
 use serde_json::{Value, json};
+
+use changes::{Fetched, Mark};
+use records::{
+    folder_record, product_record, representation_record, str_of, task_record, version_record,
+};
 
 use crate::client::{Client, Inner};
 use crate::error::ClientError;
@@ -30,6 +42,29 @@ pub const DEFAULT_PAGE_SIZE: usize = 1000;
 pub const DEFAULT_IN_FLIGHT: usize = 4;
 /// Exact versions kept per product when not preparing all versions.
 pub const DEFAULT_NEWEST_EXACT: usize = 3;
+/// How far back the server's event log is trusted to hold every deletion: the server's
+/// default `eventHistory` (7 days).
+pub const DEFAULT_EVENT_HISTORY: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How far the server's clock (and a write in flight) may lag this machine's: changes and
+/// deletions are read again from this much before the previous prepare started.
+pub const DEFAULT_CLOCK_MARGIN: Duration = Duration::from_secs(300);
+
+/// The fields each listing asks for, the same in a full and an incremental prepare.
+struct Fields {
+    folders: &'static str,
+    tasks: &'static str,
+    products: &'static str,
+    versions: &'static str,
+    representations: &'static str,
+}
+
+const FIELDS: Fields = Fields {
+    folders: "id path folderType active updatedAt",
+    tasks: "id folderId name taskType active updatedAt",
+    products: "id folderId name productType active updatedAt",
+    versions: "id productId version status active updatedAt",
+    representations: "id versionId name active updatedAt allAttrib context",
+};
 
 /// What to prepare.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +90,14 @@ pub struct PrepareOptions {
     pub page_size: usize,
     /// GraphQL requests in flight at once.
     pub in_flight: usize,
+    /// Fetch only what changed since the previous prepare of the same scope, when the server
+    /// can tell (see [`PrepareMode`]); off fetches everything.
+    pub incremental: bool,
+    /// How far back the server's event log is trusted to list every deletion; an older
+    /// previous prepare means a full one.
+    pub event_history: Duration,
+    /// How far the server's clock may lag this machine's (see [`DEFAULT_CLOCK_MARGIN`]).
+    pub clock_margin: Duration,
 }
 
 impl Default for PrepareOptions {
@@ -64,8 +107,27 @@ impl Default for PrepareOptions {
             newest_exact: DEFAULT_NEWEST_EXACT,
             page_size: DEFAULT_PAGE_SIZE,
             in_flight: DEFAULT_IN_FLIGHT,
+            incremental: true,
+            event_history: DEFAULT_EVENT_HISTORY,
+            clock_margin: DEFAULT_CLOCK_MARGIN,
         }
     }
+}
+
+/// Whether a prepare fetched everything or only the changes since the previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PrepareMode {
+    /// Everything in scope, swapped in whole.
+    Full {
+        /// Why not incremental (`first prepare of this project here`, ...).
+        reason: String,
+    },
+    /// Entities with `updatedAt` at or after `since`, and deletions from the event log.
+    Incremental {
+        /// The server timestamp the changes were read from.
+        since: String,
+    },
 }
 
 /// Where a prepare is, for a progress bar.
@@ -107,6 +169,12 @@ impl CancelToken {
 pub struct PrepareReport {
     /// The project as the server names it.
     pub project: String,
+    /// Full or incremental, and why.
+    pub mode: PrepareMode,
+    /// Entity rows received (all listings; an incremental attempt that turned full included).
+    pub fetched: u64,
+    /// Entities deleted from the index through deletion events.
+    pub deleted: u64,
     /// Folders indexed.
     pub folders: u64,
     /// Products indexed.
@@ -121,7 +189,7 @@ pub struct PrepareReport {
     pub requests: u64,
     /// Wall time.
     pub elapsed: Duration,
-    /// When the snapshot was written.
+    /// When the index took this prepare's snapshot or changes.
     pub prepared_at: SystemTime,
 }
 
@@ -214,13 +282,6 @@ impl Tally {
     }
 }
 
-/// One listing: which connection, which fields, an optional id filter.
-struct Listing {
-    field: &'static str,
-    fields: &'static str,
-    filter: Option<(&'static str, Vec<String>)>,
-}
-
 /// The work of one prepare.
 struct Job<'a> {
     inner: &'a Inner,
@@ -244,6 +305,7 @@ impl Client {
         progress: &(dyn Fn(&PrepareProgress) + Send + Sync),
     ) -> Result<PrepareReport, PrepareError> {
         let started = Instant::now();
+        let started_at = SystemTime::now();
         let job = Job {
             inner: &self.inner,
             project: project.to_owned(),
@@ -252,6 +314,37 @@ impl Client {
             tally: Tally::default(),
             progress,
         };
+        let index_error = |source: IndexError| PrepareError::Index {
+            project: project.to_owned(),
+            source: Box::new(source),
+        };
+        let subtrees = scope_subtrees(scope, project);
+        let reason = match changes::plan(index, project, &subtrees, options, started_at) {
+            Ok(mark) => match job.fetch_changes(index, &mark, &subtrees).await? {
+                Fetched::NeedFull(reason) => reason,
+                Fetched::Changes {
+                    changes,
+                    deleted,
+                    watermark,
+                } => {
+                    job.check_cancel()?;
+                    match index.apply_changes(project, &changes) {
+                        Ok(()) => {
+                            let since = mark.changed_since(options.clock_margin);
+                            let mode = PrepareMode::Incremental { since };
+                            return job
+                                .finish(index, started, started_at, watermark, mode, deleted);
+                        }
+                        Err(IndexError::InvalidInput { reason, .. }) => {
+                            format!("the changes did not fit the index ({reason})")
+                        }
+                        Err(e) => return Err(index_error(e)),
+                    }
+                }
+            },
+            Err(reason) => reason,
+        };
+        job.check_cancel()?;
         let (snapshot, server_projects) = job.fetch(scope).await?;
         job.check_cancel()?;
         index
@@ -262,33 +355,27 @@ impl Client {
                     ..job.tally.progress("writing")
                 });
             })
-            .map_err(|source| PrepareError::Index {
-                project: project.to_owned(),
-                source: Box::new(source),
-            })?;
+            .map_err(index_error)?;
         index
             .record_server_projects(&server_projects)
-            .map_err(|source| PrepareError::Index {
-                project: project.to_owned(),
-                source: Box::new(source),
-            })?;
-        let prepared_at = index
-            .prepared(&snapshot.project.name)
-            .ok()
-            .flatten()
-            .map_or_else(SystemTime::now, |p| p.prepared_at);
-        let t = &job.tally;
-        Ok(PrepareReport {
-            project: snapshot.project.name.clone(),
-            folders: snapshot.folders.len() as u64,
-            products: snapshot.products.len() as u64,
-            versions: snapshot.versions.len() as u64,
-            representations: snapshot.representations.len() as u64,
-            bytes: t.bytes.load(Ordering::Relaxed),
-            requests: t.requests.load(Ordering::Relaxed),
-            elapsed: started.elapsed(),
-            prepared_at,
-        })
+            .map_err(index_error)?;
+        let watermark = changes::newest(
+            snapshot
+                .folders
+                .iter()
+                .map(|f| f.updated_at.as_str())
+                .chain(snapshot.tasks.iter().map(|t| t.updated_at.as_str()))
+                .chain(snapshot.products.iter().map(|p| p.updated_at.as_str()))
+                .chain(snapshot.versions.iter().map(|v| v.updated_at.as_str()))
+                .chain(
+                    snapshot
+                        .representations
+                        .iter()
+                        .map(|r| r.updated_at.as_str()),
+                ),
+        );
+        let mode = PrepareMode::Full { reason };
+        job.finish(index, started, started_at, watermark, mode, 0)
     }
 
     /// Blocking [`prepare_offline`](Self::prepare_offline) for synchronous hosts.
@@ -354,6 +441,49 @@ impl Client {
 }
 
 impl Job<'_> {
+    /// Records the mark for the next prepare and reports what the index now holds.
+    fn finish(
+        &self,
+        index: &Index,
+        started: Instant,
+        started_at: SystemTime,
+        watermark: String,
+        mode: PrepareMode,
+        deleted: u64,
+    ) -> Result<PrepareReport, PrepareError> {
+        let index_error = |source: IndexError| PrepareError::Index {
+            project: self.project.clone(),
+            source: Box::new(source),
+        };
+        let mark = Mark {
+            started: started_at,
+            watermark,
+            selection: changes::selection(self.options),
+        };
+        index
+            .set_prepare_mark(&self.project, &mark.to_text())
+            .map_err(index_error)?;
+        let prepared = index
+            .prepared(&self.project)
+            .map_err(index_error)?
+            .ok_or_else(|| self.shape("the local index", "the prepared project is gone"))?;
+        let t = &self.tally;
+        Ok(PrepareReport {
+            project: prepared.name,
+            mode,
+            fetched: t.entities.load(Ordering::Relaxed),
+            deleted,
+            folders: prepared.counts[0],
+            products: prepared.counts[2],
+            versions: prepared.counts[3],
+            representations: prepared.counts[4],
+            bytes: t.bytes.load(Ordering::Relaxed),
+            requests: t.requests.load(Ordering::Relaxed),
+            elapsed: started.elapsed(),
+            prepared_at: prepared.changed_at,
+        })
+    }
+
     fn check_cancel(&self) -> Result<(), PrepareError> {
         if self.cancel.is_cancelled() {
             return Err(PrepareError::Cancelled {
@@ -404,74 +534,87 @@ impl Job<'_> {
         &self,
         field: &'static str,
         fields: &'static str,
-        filter: Option<(&'static str, Vec<String>)>,
+        ids: Option<(&'static str, Vec<String>)>,
     ) -> Result<Vec<Value>, PrepareError> {
-        self.list_one(Listing {
-            field,
-            fields,
-            filter,
-        })
-        .await
+        self.list_filtered(field, fields, ids, None).await
     }
 
-    async fn list_one(&self, listing: Listing) -> Result<Vec<Value>, PrepareError> {
+    /// [`Job::list`] with an id list argument and a QueryFilter (`filter`, JSON text).
+    async fn list_filtered(
+        &self,
+        field: &'static str,
+        fields: &'static str,
+        ids: Option<(&'static str, Vec<String>)>,
+        filter: Option<String>,
+    ) -> Result<Vec<Value>, PrepareError> {
         // An empty id filter matches nothing on the server: skip the request.
-        if listing
-            .filter
-            .as_ref()
-            .is_some_and(|(_, ids)| ids.is_empty())
-        {
+        if ids.as_ref().is_some_and(|(_, ids)| ids.is_empty()) {
             return Ok(Vec::new());
         }
-        let (arg_decl, arg_use, filter_value) = match &listing.filter {
-            Some((name, ids)) => (
-                format!(", ${name}: [String!]"),
-                format!(", {name}: ${name}"),
-                Some((*name, json!(ids))),
-            ),
-            None => (String::new(), String::new(), None),
-        };
+        let mut decl = String::new();
+        let mut args = String::new();
+        let mut vars = json!({"projectName": self.project});
+        if let Some((name, ids)) = ids {
+            decl.push_str(&format!(", ${name}: [String!]"));
+            args.push_str(&format!(", {name}: ${name}"));
+            vars[name] = json!(ids);
+        }
+        if let Some(filter) = filter {
+            decl.push_str(", $filter: String");
+            args.push_str(", filter: $filter");
+            vars["filter"] = json!(filter);
+        }
         let query = format!(
-            "query Prepare($projectName: String!, $first: Int, $after: String{arg_decl}) {{ project(name: $projectName) {{ {field}(first: $first, after: $after{arg_use}) {{ edges {{ node {{ {fields} }} }} pageInfo {{ endCursor hasNextPage }} }} }} }}",
-            field = listing.field,
-            fields = listing.fields,
+            "query Prepare($projectName: String!, $first: Int, $after: String{decl}) {{ project(name: $projectName) {{ {field}(first: $first, after: $after{args}) {{ edges {{ node {{ {fields} }} }} pageInfo {{ endCursor hasNextPage }} }} }} }}"
         );
-        let route = format!("POST /graphql ({})", listing.field);
+        let route = format!("POST /graphql ({field})");
+        let (nodes, _) = self
+            .pages(&query, vars, &["project", field], &route)
+            .await?;
+        Ok(nodes)
+    }
+
+    /// Every node of the connection at `path` in the answers to `query` (which declares
+    /// `$first` and `$after`), page by page; also the first page's data.
+    async fn pages(
+        &self,
+        query: &str,
+        mut vars: Value,
+        path: &[&str],
+        route: &str,
+    ) -> Result<(Vec<Value>, Value), PrepareError> {
         let mut out = Vec::new();
+        let mut first_page = None;
         let mut after: Option<String> = None;
+        vars["first"] = json!(self.options.page_size.max(1));
         loop {
             self.check_cancel()?;
-            let mut vars = json!({
-                "projectName": self.project,
-                "first": self.options.page_size.max(1),
-                "after": after,
-            });
-            if let Some((name, v)) = &filter_value {
-                vars[*name] = v.clone();
-            }
+            vars["after"] = json!(after);
             let (data, bytes) = self
                 .inner
                 .http
-                .graphql(&query, vars)
+                .graphql(query, vars.clone())
                 .await
                 .map_err(|e| self.request_error(e))?;
-            let conn = &data["project"][listing.field];
+            let conn = path.iter().fold(&data, |v, key| &v[*key]);
             let Some(edges) = conn["edges"].as_array() else {
                 return Err(self.shape(
-                    &route,
-                    format!("no `{}` edges (is the project there?)", listing.field),
+                    route,
+                    format!("no `{}` edges (is the project there?)", path.join(".")),
                 ));
             };
             let n = edges.len();
             out.extend(edges.iter().map(|e| e["node"].clone()));
             self.counted(bytes, n);
             let next = conn["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false);
-            match conn["pageInfo"]["endCursor"].as_str() {
-                Some(cursor) if next && n > 0 => after = Some(cursor.to_owned()),
+            let cursor = conn["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+            first_page.get_or_insert(data);
+            match cursor {
+                Some(cursor) if next && n > 0 => after = Some(cursor),
                 _ => break,
             }
         }
-        Ok(out)
+        Ok((out, first_page.unwrap_or(Value::Null)))
     }
 
     /// Folders of the project, narrowed to the scope's subtrees.
@@ -481,33 +624,15 @@ impl Job<'_> {
         fields: &'static str,
     ) -> Result<Vec<Value>, PrepareError> {
         let all = self.list("folders", fields, None).await?;
-        let wanted: Option<Vec<(String, bool)>> = match scope {
-            PrepareScope::Project => None,
-            PrepareScope::Folders(paths) => Some(
-                paths
-                    .iter()
-                    .map(|p| (p.trim_matches('/').to_owned(), true))
-                    .collect(),
-            ),
-            PrepareScope::Uris(uris) => Some(
-                uris.iter()
-                    .filter_map(|u| ayon_uri::AyonUri::parse(u).ok())
-                    .filter(|u| u.project().eq_ignore_ascii_case(&self.project))
-                    .map(|u| (u.folder_path().to_owned(), true))
-                    .collect(),
-            ),
-        };
-        let Some(wanted) = wanted else {
+        if matches!(scope, PrepareScope::Project) {
             return Ok(all);
-        };
+        }
+        // A URI scope naming no folder of this project fetches no folder.
+        let wanted = scope_subtrees(scope, &self.project);
         Ok(all
             .into_iter()
             .filter(|f| {
-                let path = str_of(f, "path");
-                let path = path.trim_matches('/');
-                wanted.iter().any(|(w, subtree)| {
-                    path == w || (*subtree && (w.is_empty() || path.starts_with(&format!("{w}/"))))
-                })
+                !wanted.is_empty() && in_subtrees(str_of(f, "path").trim_matches('/'), &wanted)
             })
             .collect())
     }
@@ -520,71 +645,41 @@ impl Job<'_> {
         let (project, projects, folders) = tokio::try_join!(
             self.get(&project_path, &[]),
             self.get("/api/projects", &[]),
-            self.folders_in_scope(scope, "id path folderType active updatedAt"),
+            self.folders_in_scope(scope, FIELDS.folders),
         )?;
         let record = self.project_record(&project)?;
         let folder_ids: Vec<String> = folders.iter().map(|f| str_of(f, "id")).collect();
-        let products = match scope {
-            PrepareScope::Project => {
-                self.list(
-                    "products",
-                    "id folderId name productType active updatedAt",
-                    None,
-                )
-                .await?
-            }
-            _ => {
-                self.list(
-                    "products",
-                    "id folderId name productType active updatedAt",
-                    Some(("folderIds", folder_ids)),
-                )
-                .await?
-            }
-        };
+        let scoped = !matches!(scope, PrepareScope::Project);
+        let products = self
+            .list(
+                "products",
+                FIELDS.products,
+                scoped.then(|| ("folderIds", folder_ids.clone())),
+            )
+            .await?;
         let tasks = self
             .list(
                 "tasks",
-                "id folderId name taskType active updatedAt",
-                (!matches!(scope, PrepareScope::Project)).then(|| {
-                    (
-                        "folderIds",
-                        folders.iter().map(|f| str_of(f, "id")).collect(),
-                    )
-                }),
+                FIELDS.tasks,
+                scoped.then_some(("folderIds", folder_ids)),
             )
             .await?;
         let product_ids: Vec<String> = products.iter().map(|p| str_of(p, "id")).collect();
         let versions = self
             .list(
                 "versions",
-                "id productId version status active updatedAt",
-                (!matches!(scope, PrepareScope::Project)).then_some(("productIds", product_ids)),
+                FIELDS.versions,
+                scoped.then_some(("productIds", product_ids)),
             )
             .await?;
         let versions = self.select_versions(versions, &record);
         let version_ids: Vec<String> = versions.iter().map(|v| str_of(v, "id")).collect();
-        let filter = (!(matches!(scope, PrepareScope::Project) && self.options.all_versions))
-            .then_some(("versionIds", version_ids));
+        let filter = (scoped || !self.options.all_versions).then_some(("versionIds", version_ids));
         let representations = self
-            .list(
-                "representations",
-                "id versionId name active updatedAt allAttrib context",
-                filter,
-            )
+            .list("representations", FIELDS.representations, filter)
             .await?;
         let site_roots = self.site_roots().await?;
-        let server_projects = projects["projects"]
-            .as_array()
-            .map(|list| {
-                list.iter()
-                    .map(|p| ServerProject {
-                        name: str_of(p, "name"),
-                        code: str_of(p, "code"),
-                    })
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let server_projects = records::server_projects(&projects);
         let snapshot = ProjectSnapshot {
             project: record,
             site_roots: Some(site_roots),
@@ -595,6 +690,8 @@ impl Job<'_> {
             representations: representations.iter().map(representation_record).collect(),
             workfiles: Vec::new(),
             subtrees: scope_subtrees(scope, &self.project),
+            newest_versions: (!self.options.all_versions)
+                .then(|| u32::try_from(self.options.newest_exact.max(1)).unwrap_or(u32::MAX)),
         };
         Ok((snapshot, server_projects))
     }
@@ -731,71 +828,15 @@ fn scope_subtrees(scope: &PrepareScope, project: &str) -> Vec<String> {
     out
 }
 
-fn str_of(v: &Value, key: &str) -> String {
-    v[key].as_str().unwrap_or_default().to_owned()
-}
-
-fn folder_record(f: &Value) -> FolderRecord {
-    FolderRecord {
-        id: str_of(f, "id"),
-        path: str_of(f, "path").trim_matches('/').to_owned(),
-        folder_type: str_of(f, "folderType"),
-        active: f["active"].as_bool().unwrap_or(true),
-        updated_at: str_of(f, "updatedAt"),
-    }
-}
-
-fn task_record(t: &Value) -> TaskRecord {
-    TaskRecord {
-        id: str_of(t, "id"),
-        folder_id: str_of(t, "folderId"),
-        name: str_of(t, "name"),
-        task_type: str_of(t, "taskType"),
-        active: t["active"].as_bool().unwrap_or(true),
-        updated_at: str_of(t, "updatedAt"),
-    }
-}
-
-fn product_record(p: &Value) -> ProductRecord {
-    ProductRecord {
-        id: str_of(p, "id"),
-        folder_id: str_of(p, "folderId"),
-        name: str_of(p, "name"),
-        product_type: str_of(p, "productType"),
-        active: p["active"].as_bool().unwrap_or(true),
-        updated_at: str_of(p, "updatedAt"),
-    }
-}
-
-fn version_record(v: &Value) -> VersionRecord {
-    VersionRecord {
-        id: str_of(v, "id"),
-        product_id: str_of(v, "productId"),
-        version: v["version"].as_i64().unwrap_or(0) as i32,
-        status: str_of(v, "status"),
-        active: v["active"].as_bool().unwrap_or(true),
-        updated_at: str_of(v, "updatedAt"),
-    }
-}
-
-/// `allAttrib` and `context` come as JSON text.
-fn representation_record(r: &Value) -> RepresentationRecord {
-    let json_field = |key: &str| -> Value {
-        match &r[key] {
-            Value::String(text) => serde_json::from_str(text).unwrap_or(Value::Null),
-            other => other.clone(),
-        }
-    };
-    let template = json_field("allAttrib")["template"]
-        .as_str()
-        .map(str::to_owned);
-    RepresentationRecord {
-        id: str_of(r, "id"),
-        version_id: str_of(r, "versionId"),
-        name: str_of(r, "name"),
-        template,
-        context: json_field("context"),
-        active: r["active"].as_bool().unwrap_or(true),
-        updated_at: str_of(r, "updatedAt"),
-    }
+/// Whether a folder `path` is in one of `subtrees` (all of them when there are none; an empty
+/// subtree is the whole project).
+fn in_subtrees(path: &str, subtrees: &[String]) -> bool {
+    subtrees.is_empty()
+        || subtrees.iter().any(|w| {
+            w.is_empty()
+                || path == w
+                || path
+                    .strip_prefix(w.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
 }

@@ -29,6 +29,19 @@ pub enum IndexError {
         /// The prepared subtrees, comma-separated.
         subtrees: String,
     },
+    /// The project was prepared with only the newest versions of each product, and the URI
+    /// asks for an older exact version, which was therefore not fetched.
+    #[error(
+        "version {version} of project {project} is not prepared (only the newest {newest} versions of each product were kept)"
+    )]
+    NotKept {
+        /// The project name as the URI wrote it.
+        project: String,
+        /// The exact version asked for.
+        version: i32,
+        /// How many exact versions per product were kept.
+        newest: u32,
+    },
     /// An SQLite call failed.
     #[error("SQLite error on {path} while {action}: {source}")]
     Sqlite {

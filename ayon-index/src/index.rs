@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ayon_site::{Platform, Roots};
-use ayon_uri::{AyonUri, UriErrorKind};
+use ayon_uri::{AyonUri, Target, UriErrorKind, VersionSelector};
 
 use crate::memory::Memory;
-use crate::model::{Change, ProjectSnapshot, ServerProject};
+use crate::model::{Change, EntityKind, ProjectSnapshot, ServerProject};
 use crate::render::{PathRules, Templates, render};
 use crate::store::schema::INDEX_FILE_NAME;
 use crate::store::{ProjectRow, Store};
@@ -229,6 +229,13 @@ impl Index {
         result
     }
 
+    /// Records what a prepare needs to fetch only changes next time (opaque text: the index
+    /// keeps it, and drops it when a full snapshot replaces the project). Call it after the
+    /// snapshot or changes it describes are written. `false` when the project is not prepared.
+    pub fn set_prepare_mark(&self, project: &str, mark: &str) -> Result<bool, IndexError> {
+        self.store.set_mark(project, mark)
+    }
+
     /// Forgets a prepared project; `false` when it was not prepared.
     pub fn remove_project(&self, project: &str) -> Result<bool, IndexError> {
         let result = self.store.remove_project(project);
@@ -260,6 +267,37 @@ impl Index {
             counts,
             subtrees: row.subtrees,
         }))
+    }
+
+    /// What the last prepare of `project` recorded with [`Index::set_prepare_mark`] (opaque to
+    /// the index), or `None`: never recorded, or a full snapshot replaced the project since.
+    pub fn prepare_mark(&self, project: &str) -> Result<Option<String>, IndexError> {
+        match self.store.project(project)? {
+            Some(row) => self.store.mark(row.pk),
+            None => Ok(None),
+        }
+    }
+
+    /// Every entity of `kind` in a prepared project as `(id, second)`, in the index's order:
+    /// `second` is the path for folders and the parent's id for the others. An incremental
+    /// prepare reads it to tell what it already holds; empty when the project is not prepared.
+    pub fn entity_ids(
+        &self,
+        project: &str,
+        kind: EntityKind,
+    ) -> Result<Vec<(String, String)>, IndexError> {
+        let table = match kind {
+            EntityKind::Folder => "folders",
+            EntityKind::Task => "tasks",
+            EntityKind::Product => "products",
+            EntityKind::Version => "versions",
+            EntityKind::Representation => "representations",
+            EntityKind::Workfile => "workfiles",
+        };
+        match self.store.project(project)? {
+            Some(row) => self.store.id_pairs(row.pk, table),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Number of answers held in memory.
@@ -379,6 +417,34 @@ impl Index {
         }
     }
 
+    /// An exact version older than a limited prepare kept is [`IndexError::NotKept`], even
+    /// when other products answer: the server's answer would have more.
+    fn check_kept(
+        &self,
+        project: &ProjectRow,
+        uri: &AyonUri,
+        target: Target,
+    ) -> Result<(), IndexError> {
+        let (Some(newest), Some(VersionSelector::Exact(n))) =
+            (project.newest_versions, uri.version())
+        else {
+            return Ok(());
+        };
+        let version = i32::try_from(n).unwrap_or(i32::MAX);
+        if matches!(target, Target::Version | Target::Representation)
+            && self
+                .store
+                .version_not_kept(project.pk, uri, version, newest)?
+        {
+            return Err(IndexError::NotKept {
+                project: uri.project().to_owned(),
+                version,
+                newest,
+            });
+        }
+        Ok(())
+    }
+
     /// The answer computed from SQL, bypassing (and not filling) the memory layer.
     pub fn resolve_from_sql(&self, uri: &AyonUri) -> Result<Answer, IndexError> {
         let Some(project) = self.store.project(uri.project())? else {
@@ -391,6 +457,7 @@ impl Index {
             return Ok(Answer::default());
         };
         check_scope(&project, uri)?;
+        self.check_kept(&project, uri, target)?;
         let rows = self.store.rows(project.pk, uri, target)?;
         // Made on the first row with a template: a project without roots still answers
         // its representations that have none.

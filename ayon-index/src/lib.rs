@@ -7,7 +7,11 @@
 //!   this site's roots, and when each project was prepared.
 //! - A write API for a `prepare`: [`Index::replace_project`] swaps a whole snapshot in one
 //!   transaction (a prepare killed half-way leaves the previous one answering);
-//!   [`Index::apply_changes`] applies upserts and deletes from events.
+//!   [`Index::apply_changes`] applies upserts and deletes from events or an incremental
+//!   prepare, which keeps its mark with [`Index::set_prepare_mark`] and compares with
+//!   [`Index::entity_ids`].
+//! - A snapshot of only the newest N versions answers an older exact version
+//!   [`IndexError::NotKept`], never "not found".
 //! - [`Index::resolve`] follows the server's resolve code (ayon-backend 1.16.0
 //!   `api/resolve/__init__.py`): the same joins per target, exact case-sensitive names, no
 //!   `active` filter, levels left out are wildcards, `latest` / `latestdone` / `hero` / `*`,

@@ -191,6 +191,10 @@ pub struct ProjectSnapshot {
     /// only those; empty for the whole project. A URI outside them (or naming no folder, which
     /// searches the whole project) is not answered.
     pub subtrees: Vec<String>,
+    /// `Some(N)` when only the newest N exact versions of each product were fetched (with
+    /// heroes and the latest done one): an older exact version is then
+    /// [`crate::IndexError::NotKept`], not "not found". `None`: every version.
+    pub newest_versions: Option<u32>,
 }
 
 impl ProjectSnapshot {
@@ -225,6 +229,9 @@ pub enum Change {
     Delete(EntityKind, String),
     /// Replace the project's statuses.
     Statuses(Vec<StatusRecord>),
+    /// Replace the project's name spelling, code, anatomy roots and statuses (what a prepare
+    /// reads again every time, as no `updatedAt` filter covers it).
+    Project(ProjectRecord),
     /// Replace this site's roots.
     SiteRoots(SiteRootsRecord),
 }

@@ -78,6 +78,7 @@ fn project(
         }],
         workfiles: Vec::new(),
         subtrees: Vec::new(),
+        newest_versions: None,
     }
 }
 

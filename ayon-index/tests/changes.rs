@@ -394,3 +394,148 @@ fn a_subtree_snapshot_answers_only_inside_its_subtrees() {
         assert!(err.to_string().contains("assets/characters"), "{err}");
     }
 }
+
+#[test]
+fn a_prepare_mark_lives_until_the_next_snapshot_and_project_changes_reach_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = prepared(dir.path());
+    assert_eq!(index.prepare_mark("demo_offline").unwrap(), None);
+    assert!(index.set_prepare_mark("Demo_Offline", "mark 1").unwrap());
+    assert!(!index.set_prepare_mark("never_prepared", "x").unwrap());
+    assert_eq!(
+        index.prepare_mark("demo_offline").unwrap().as_deref(),
+        Some("mark 1")
+    );
+    // Incremental changes keep it (the prepare that made them sets the next one).
+    index
+        .apply_changes("demo_offline", &[Change::Statuses(Vec::new())])
+        .unwrap();
+    assert_eq!(
+        index.prepare_mark("demo_offline").unwrap().as_deref(),
+        Some("mark 1")
+    );
+    // The ids an incremental prepare compares with, in the index's order.
+    let folders = index
+        .entity_ids("demo_offline", EntityKind::Folder)
+        .unwrap();
+    assert!(
+        folders
+            .iter()
+            .any(|(_, path)| path == "assets/characters/hero")
+    );
+    let products = index
+        .entity_ids("demo_offline", EntityKind::Product)
+        .unwrap();
+    assert!(
+        products
+            .iter()
+            .all(|(_, folder)| folders.iter().any(|(id, _)| id == folder))
+    );
+    assert!(
+        index
+            .entity_ids("nope", EntityKind::Version)
+            .unwrap()
+            .is_empty()
+    );
+
+    // A changed anatomy root reaches the paths the index renders.
+    let lib = Library::demo_offline();
+    let mut record = snapshot(&lib.projects[0], None).project;
+    let uri = format!("{HERO}?product=usdAsset&version=v001&representation=usd");
+    let before = index.resolve_str(&uri).unwrap().entities[0]
+        .file_path
+        .clone();
+    for root in record.roots.values_mut() {
+        root.linux = "/elsewhere".to_owned();
+        root.windows = "X:/elsewhere".to_owned();
+        root.darwin = "/Volumes/elsewhere".to_owned();
+    }
+    index
+        .apply_changes("demo_offline", &[Change::Project(record)])
+        .unwrap();
+    let linux = Index::builder()
+        .cache_dir(dir.path())
+        .platform(Some(ayon_site::Platform::Linux))
+        .open()
+        .unwrap();
+    let after = linux.resolve_str(&uri).unwrap().entities[0]
+        .file_path
+        .clone();
+    assert!(
+        after.unwrap_or_default().starts_with("/elsewhere/"),
+        "{before:?}"
+    );
+
+    // A full snapshot drops the mark: it described the data that snapshot replaced.
+    index
+        .replace_project(&snapshot(&lib.projects[0], None))
+        .unwrap();
+    assert_eq!(index.prepare_mark("demo_offline").unwrap(), None);
+    index.set_prepare_mark("demo_offline", "mark 2").unwrap();
+    assert!(index.remove_project("demo_offline").unwrap());
+    assert_eq!(index.prepare_mark("demo_offline").unwrap(), None);
+}
+
+#[test]
+fn an_exact_version_older_than_a_limited_prepare_kept_is_not_kept_rather_than_not_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = open(dir.path());
+    let lib = Library::demo_offline();
+    // Keep heroes and each product's newest exact version only, as a prepare with newest 1.
+    let mut s = snapshot(&lib.projects[0], None);
+    let mut newest: std::collections::HashMap<String, i32> = Default::default();
+    for v in &s.versions {
+        let n = newest.entry(v.product_id.clone()).or_insert(v.version);
+        *n = (*n).max(v.version);
+    }
+    s.versions
+        .retain(|v| v.version < 0 || newest.get(&v.product_id) == Some(&v.version));
+    let kept: std::collections::HashSet<String> = s.versions.iter().map(|v| v.id.clone()).collect();
+    s.representations.retain(|r| kept.contains(&r.version_id));
+    s.newest_versions = Some(1);
+    index.replace_project(&s).expect("prepare");
+
+    let ask = |query: &str| index.resolve_str(&format!("{HERO}?{query}"));
+    match ask("product=usdAsset&version=v001&representation=usd") {
+        Err(IndexError::NotKept {
+            project,
+            version,
+            newest,
+        }) => assert_eq!((project.as_str(), version, newest), ("demo_offline", 1, 1)),
+        other => panic!("expected NotKept, got {other:?}"),
+    }
+    // Every product of the folder: one of them lacks v001, so the answer would be partial.
+    assert!(matches!(
+        ask("version=v001&representation=usd"),
+        Err(IndexError::NotKept { .. })
+    ));
+    let err = ask("product=usdAsset&version=v002")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("only the newest 1 versions"), "{err}");
+    // What was kept answers; a version newer than any is not found, as on the server.
+    for query in [
+        "product=usdAsset&version=v003&representation=usd",
+        "product=usdAsset&version=latest&representation=usd",
+        "product=usdAsset&version=hero&representation=usd",
+    ] {
+        assert_eq!(ask(query).expect("answers").entities.len(), 1, "{query}");
+    }
+    assert!(
+        ask("product=usdAsset&version=v009&representation=usd")
+            .expect("answers")
+            .entities
+            .is_empty()
+    );
+    // A full snapshot of every version lifts the limit.
+    index
+        .replace_project(&snapshot(&lib.projects[0], None))
+        .expect("prepare all");
+    assert_eq!(
+        ask("product=usdAsset&version=v001&representation=usd")
+            .expect("answers")
+            .entities
+            .len(),
+        1
+    );
+}

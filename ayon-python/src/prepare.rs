@@ -6,8 +6,8 @@ use std::sync::mpsc::{RecvTimeoutError, channel};
 use std::time::{Duration, UNIX_EPOCH};
 
 use ayon_resolver_core::{
-    CancelToken, ErrorKind, PrepareOfflineError, PrepareOptions, PrepareProgress, PrepareReport,
-    PrepareScope, PreparedProject, Resolver,
+    CancelToken, ErrorKind, PrepareMode, PrepareOfflineError, PrepareOptions, PrepareProgress,
+    PrepareReport, PrepareScope, PreparedProject, Resolver,
 };
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -67,6 +67,20 @@ fn progress_dict<'py>(py: Python<'py>, p: &PrepareProgress) -> PyResult<Bound<'p
 fn report_dict<'py>(py: Python<'py>, r: &PrepareReport) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
     d.set_item("project", &r.project)?;
+    // `full` with the reason, or `incremental` with the server time changes were read from.
+    match &r.mode {
+        PrepareMode::Incremental { since } => {
+            d.set_item("mode", "incremental")?;
+            d.set_item("since", since)?;
+        }
+        PrepareMode::Full { reason } => {
+            d.set_item("mode", "full")?;
+            d.set_item("reason", reason)?;
+        }
+        _ => d.set_item("mode", "other")?,
+    }
+    d.set_item("fetched", r.fetched)?;
+    d.set_item("deleted", r.deleted)?;
     d.set_item("folders", r.folders)?;
     d.set_item("products", r.products)?;
     d.set_item("versions", r.versions)?;

@@ -378,6 +378,11 @@ def test_prepare_offline_then_offline_latest_and_hero_from_the_index(testkit, tm
     assert report["representations"] > 100, report
     assert seen and {"phase", "entities", "bytes", "requests"} <= set(seen[-1])
     assert [p["name"] for p in r.prepared_projects()] == ["demo_offline"]
+    assert report["mode"] == "full" and "first prepare" in report["reason"], report
+    # Prepared again, unchanged: only the changes are read, and there are (almost) none.
+    again = r.prepare_offline("demo_offline", all_versions=True)
+    assert again["mode"] == "incremental" and again["fetched"] <= 5, again
+    assert again["representations"] == report["representations"], again
     testkit.stop()
     # A new session, same cache directory, no server: URIs never resolved come from the index.
     offline = ayon_offline.Resolver(**testkit.resolver_kwargs(tmp_path))

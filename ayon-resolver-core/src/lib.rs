@@ -30,7 +30,8 @@ mod subscription;
 
 pub use asset_path::{AssetKind, SDF_FORMAT_ARGS, split_sdf_args};
 pub use ayon_client::{
-    CancelToken, ErrorKind, PrepareOptions, PrepareProgress, PrepareReport, PrepareScope,
+    CancelToken, ErrorKind, PrepareMode, PrepareOptions, PrepareProgress, PrepareReport,
+    PrepareScope,
 };
 pub use ayon_connectivity::{ConnectionState, OfflineReason};
 pub use ayon_index::PreparedProject;

@@ -10,6 +10,7 @@
 //!   server), with its REST and `/ws` URLs.
 //! - [`template`]: the anatomy template formatter the server's `/api/resolve` uses
 //!   (`{root[work]}/{project[name]}/.../v{version:0>3}<_{output}>.{ext}` + context → path).
+//! - [`server_time`]: the server's `createdAt` / `updatedAt` timestamps, read and written.
 //!
 //! ```
 //! use ayon_site::{Platform, Roots};
@@ -27,11 +28,13 @@
 pub mod credential;
 mod platform;
 pub mod roots;
+pub mod server_time;
 mod server_url;
 pub mod template;
 
 pub use credential::{Credential, Secret, is_session_token};
 pub use platform::{Platform, UnknownPlatform};
 pub use roots::{Rootless, Roots, RootsError, UnknownRoot, is_windows_path, root_names};
+pub use server_time::{format_server_time, parse_server_time, parse_server_time_micros};
 pub use server_url::{ServerUrl, ServerUrlError};
 pub use template::{Formatted, Template, TemplateError, representation_path};

@@ -11,6 +11,21 @@ use serde_json::Value;
 use crate::Library;
 use crate::library::Project;
 
+/// The record of a folder's child with a type (tasks, products): the same fields, its folder
+/// and its own type field.
+macro_rules! folder_child {
+    ($record:ident, $folder:expr, $child:expr, $type_field:ident) => {
+        $record {
+            id: $child.id.clone(),
+            folder_id: $folder.id.clone(),
+            name: $child.name.clone(),
+            $type_field: $child.$type_field.clone(),
+            active: $child.active,
+            updated_at: $child.updated_at.clone(),
+        }
+    };
+}
+
 /// One project of the library as a snapshot, with the roots of `site` (its id and platform)
 /// when given.
 pub fn index_snapshot(project: &Project, site: Option<(&str, Platform)>) -> ProjectSnapshot {
@@ -51,60 +66,52 @@ pub fn index_snapshot(project: &Project, site: Option<(&str, Platform)>) -> Proj
         }),
         ..ProjectSnapshot::default()
     };
-    for f in &project.folders {
-        s.folders.push(FolderRecord {
+    s.folders = project
+        .folders
+        .iter()
+        .map(|f| FolderRecord {
             id: f.id.clone(),
             path: f.path.clone(),
             folder_type: f.folder_type.clone(),
             active: f.active,
             updated_at: f.updated_at.clone(),
-        });
-        for t in &f.tasks {
-            s.tasks.push(TaskRecord {
-                id: t.id.clone(),
-                folder_id: f.id.clone(),
-                name: t.name.clone(),
-                task_type: t.task_type.clone(),
-                active: t.active,
-                updated_at: t.updated_at.clone(),
-            });
-        }
-        for p in &f.products {
-            s.products.push(ProductRecord {
-                id: p.id.clone(),
-                folder_id: f.id.clone(),
-                name: p.name.clone(),
-                product_type: p.product_type.clone(),
-                active: p.active,
-                updated_at: p.updated_at.clone(),
-            });
-            for v in &p.versions {
-                s.versions.push(VersionRecord {
-                    id: v.id.clone(),
-                    product_id: p.id.clone(),
-                    version: v.version,
-                    status: v.status.clone(),
-                    active: v.active,
-                    updated_at: v.updated_at.clone(),
-                });
-                for r in &v.representations {
-                    s.representations.push(RepresentationRecord {
-                        id: r.id.clone(),
-                        version_id: v.id.clone(),
-                        name: r.name.clone(),
-                        template: r.template().map(str::to_owned),
-                        context: r
-                            .context()
-                            .cloned()
-                            .map(Value::Object)
-                            .unwrap_or(Value::Null),
-                        active: r.active,
-                        updated_at: r.updated_at.clone(),
-                    });
-                }
-            }
-        }
-    }
+        })
+        .collect();
+    s.tasks = project
+        .tasks()
+        .map(|(f, t)| folder_child!(TaskRecord, f, t, task_type))
+        .collect();
+    s.products = project
+        .products()
+        .map(|(f, p)| folder_child!(ProductRecord, f, p, product_type))
+        .collect();
+    s.versions = project
+        .versions()
+        .map(|(_, p, v)| VersionRecord {
+            id: v.id.clone(),
+            product_id: p.id.clone(),
+            version: v.version,
+            status: v.status.clone(),
+            active: v.active,
+            updated_at: v.updated_at.clone(),
+        })
+        .collect();
+    s.representations = project
+        .representations()
+        .map(|(_, _, v, r)| RepresentationRecord {
+            id: r.id.clone(),
+            version_id: v.id.clone(),
+            name: r.name.clone(),
+            template: r.template().map(str::to_owned),
+            context: r
+                .context()
+                .cloned()
+                .map(Value::Object)
+                .unwrap_or(Value::Null),
+            active: r.active,
+            updated_at: r.updated_at.clone(),
+        })
+        .collect();
     s
 }
 

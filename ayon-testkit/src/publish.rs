@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 
 use crate::error::TestkitError;
-use crate::library::create_in;
+use crate::library::{Folder, Library, create_in};
 use crate::state::Shared;
 
 /// The template ayon-core's default publish anatomy produces, as stored on representations.
@@ -103,6 +103,31 @@ pub(crate) fn publish_version(
     Ok(number)
 }
 
+/// The project's name as created and the folder at `folder_path` in it, or what is missing.
+fn folder_mut<'a>(
+    lib: &'a mut Library,
+    project: &str,
+    folder_path: &str,
+) -> Result<(String, &'a mut Folder), TestkitError> {
+    let p = lib
+        .project_mut(project)
+        .ok_or_else(|| TestkitError::NotFound(format!("project {project}")))?;
+    let project_name = p.name.clone();
+    let folder = p
+        .folder_by_path_mut(folder_path)
+        .ok_or_else(|| TestkitError::NotFound(format!("folder {folder_path} in {project}")))?;
+    Ok((project_name, folder))
+}
+
+/// The position of the product named `product` in `folder`, or what is missing.
+fn product_at(folder: &Folder, product: &str) -> Result<usize, TestkitError> {
+    folder
+        .products
+        .iter()
+        .position(|x| x.name == product)
+        .ok_or_else(|| TestkitError::NotFound(format!("product {product} in {}", folder.path)))
+}
+
 /// `TestServer::delete_product`: removes a product (with its versions) as the server's
 /// DELETE does, and emits `entity.product.deleted`.
 pub(crate) fn delete_product(
@@ -113,19 +138,8 @@ pub(crate) fn delete_product(
 ) -> Result<(), TestkitError> {
     let (project_name, id, folder_id) = {
         let mut lib = shared.library.write();
-        let p = lib
-            .project_mut(project)
-            .ok_or_else(|| TestkitError::NotFound(format!("project {project}")))?;
-        let project_name = p.name.clone();
-        let folder = p
-            .folder_by_path_mut(folder_path)
-            .ok_or_else(|| TestkitError::NotFound(format!("folder {folder_path} in {project}")))?;
-        let at = folder
-            .products
-            .iter()
-            .position(|x| x.name == product)
-            .ok_or_else(|| TestkitError::NotFound(format!("product {product} in {folder_path}")))?;
-        let removed = folder.products.remove(at);
+        let (project_name, folder) = folder_mut(&mut lib, project, folder_path)?;
+        let removed = folder.products.remove(product_at(folder, product)?);
         (project_name, removed.id, folder.id.clone())
     };
     shared.emit(
@@ -134,6 +148,40 @@ pub(crate) fn delete_product(
         Some("admin"),
         &format!("Product {product} deleted"),
         json!({"entityId": id, "parentId": folder_id}),
+    );
+    Ok(())
+}
+
+/// `TestServer::set_version_status`: a status change as the server's PATCH makes it (the
+/// version's `updatedAt` moves), with `entity.version.status_changed`.
+pub(crate) fn set_version_status(
+    shared: &Shared,
+    project: &str,
+    folder_path: &str,
+    product: &str,
+    version: i32,
+    status: &str,
+) -> Result<(), TestkitError> {
+    let (project_name, id, product_id) = {
+        let mut lib = shared.library.write();
+        let (project_name, folder) = folder_mut(&mut lib, project, folder_path)?;
+        let at = product_at(folder, product)?;
+        let prod = &mut folder.products[at];
+        let v = prod
+            .versions
+            .iter_mut()
+            .find(|v| v.version == version)
+            .ok_or_else(|| TestkitError::NotFound(format!("version {version} of {product}")))?;
+        v.status = status.to_owned();
+        v.updated_at = crate::library::iso_now();
+        (project_name, v.id.clone(), prod.id.clone())
+    };
+    shared.emit(
+        "entity.version.status_changed",
+        Some(&project_name),
+        Some("admin"),
+        &format!("Changed version status to {status}"),
+        json!({"entityId": id, "parentId": product_id}),
     );
     Ok(())
 }

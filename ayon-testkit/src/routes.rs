@@ -269,12 +269,27 @@ async fn attributes(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Re
 }
 
 async fn graphql(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(resp) = authenticate(&shared, &headers).await {
-        return resp;
-    }
+    let user = match authenticate(&shared, &headers).await {
+        Ok(user) => user,
+        Err(resp) => return resp,
+    };
     let Ok(body) = serde_json::from_slice::<Value>(&body) else {
         return error(400, "Invalid JSON body");
     };
-    let (status, value) = crate::graphql::execute(shared.library.clone(), body).await;
+    let me = crate::graphql::Me {
+        name: user.name.clone(),
+        active: true,
+        is_admin: user.is_admin,
+        // The server's `is_manager`: managers, admins and services.
+        is_manager: user.is_admin || user.is_service,
+        is_service: user.is_service,
+        is_guest: false,
+    };
+    let (status, value) =
+        crate::graphql::execute_as(shared.library.clone(), shared.events.clone(), me, body).await;
+    shared.graphql_edges.fetch_add(
+        crate::graphql::edge_count(&value["data"]),
+        std::sync::atomic::Ordering::SeqCst,
+    );
     json_response(status, value)
 }

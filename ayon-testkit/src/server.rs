@@ -347,6 +347,12 @@ impl TestServer {
             .unwrap_or(0)
     }
 
+    /// Entity rows served by `/graphql`: the nodes in every `edges` list of its answers (what a
+    /// prepare cost the server, beyond the number of requests).
+    pub fn graphql_edge_count(&self) -> u64 {
+        self.shared().graphql_edges.load(Ordering::SeqCst)
+    }
+
     /// Total URIs received by `/api/resolve`.
     pub fn resolved_uri_count(&self) -> u64 {
         self.shared().resolved_uris.load(Ordering::SeqCst)
@@ -381,6 +387,7 @@ impl TestServer {
         s.counters.lock().clear();
         s.resolved_uris.store(0, Ordering::SeqCst);
         s.ws_connections.store(0, Ordering::SeqCst);
+        s.graphql_edges.store(0, Ordering::SeqCst);
     }
 
     /// Publishes the next version of a product with these representations (templates and
@@ -410,6 +417,37 @@ impl TestServer {
         product: &str,
     ) -> Result<(), TestkitError> {
         crate::publish::delete_product(self.shared(), project, folder_path, product)
+    }
+
+    /// Adds a user who is neither admin nor manager, signing in with `api_key`: what an
+    /// artist's tools use (the server then lists only the user's own events).
+    pub fn add_artist(&self, name: &str, api_key: &str) {
+        let mut auth = self.shared().auth.lock();
+        auth.users.insert(
+            name.to_owned(),
+            crate::state::User::new(name, name, false, false),
+        );
+        auth.api_keys.insert(api_key.to_owned(), name.to_owned());
+    }
+
+    /// Sets a version's status (its `updatedAt` moves, as on the server) and emits
+    /// `entity.version.status_changed`.
+    pub fn set_version_status(
+        &self,
+        project: &str,
+        folder_path: &str,
+        product: &str,
+        version: i32,
+        status: &str,
+    ) -> Result<(), TestkitError> {
+        crate::publish::set_version_status(
+            self.shared(),
+            project,
+            folder_path,
+            product,
+            version,
+            status,
+        )
     }
 
     /// Sends an arbitrary event to the websocket clients (recorded event shape).

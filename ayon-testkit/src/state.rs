@@ -180,7 +180,14 @@ pub(crate) struct Shared {
     pub ws_subscribed: AtomicU64,
     pub ws_tx: broadcast::Sender<WsOut>,
     pub started: Instant,
+    /// Every event emitted, oldest first, for GraphQL `events` (at most [`EVENT_LOG_CAP`]).
+    pub events: crate::graphql::EventLog,
+    /// Nodes in the `edges` of every GraphQL answer: entity rows served.
+    pub graphql_edges: AtomicU64,
 }
+
+/// Events kept for GraphQL `events`; the oldest go first.
+pub(crate) const EVENT_LOG_CAP: usize = 100_000;
 
 impl Shared {
     pub fn new(config: Config, library: Library) -> Shared {
@@ -218,6 +225,8 @@ impl Shared {
             ws_subscribed: AtomicU64::new(0),
             ws_tx,
             started: Instant::now(),
+            events: Default::default(),
+            graphql_edges: AtomicU64::new(0),
         }
     }
 
@@ -262,6 +271,13 @@ impl Shared {
             "createdAt": now,
             "updatedAt": now,
         });
+        {
+            let mut log = self.events.lock();
+            if log.len() >= EVENT_LOG_CAP {
+                log.remove(0);
+            }
+            log.push(msg.clone());
+        }
         let _ = self.ws_tx.send(WsOut::Event {
             topic: topic.to_owned(),
             project: project.map(str::to_owned),

@@ -1,10 +1,11 @@
 //! Prepare-for-offline against resolving the same scope URI by URI: a 102-folder project
-//! (100 props, a character, a shot) from the testkit, on loopback and at 5 ms per request.
+//! (100 props, a character, a shot) from the testkit, on loopback and at 5 ms per request; and
+//! a second (incremental) prepare of the unchanged project against a full one.
 
 use std::path::Path;
 use std::time::Duration;
 
-use ayon_client::{CancelToken, Client, PrepareOptions, PrepareReport, PrepareScope};
+use ayon_client::{CancelToken, Client, PrepareMode, PrepareOptions, PrepareReport, PrepareScope};
 use ayon_index::Index;
 use ayon_testkit::{Library, TestServer};
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -20,12 +21,17 @@ fn uris() -> Vec<String> {
         .collect()
 }
 
-/// The whole project into a new index in `dir`.
+/// The whole project into a new index in `dir` (a full prepare).
 fn prepare(client: &Client, dir: &Path) -> PrepareReport {
     let index = Index::builder().cache_dir(dir).open().expect("index");
+    prepare_into(client, &index)
+}
+
+/// The whole project into `index`: full the first time, incremental after.
+fn prepare_into(client: &Client, index: &Index) -> PrepareReport {
     client
         .prepare_offline_blocking(
-            &index,
+            index,
             "demo_offline",
             &PrepareScope::Project,
             &PrepareOptions::default(),
@@ -44,6 +50,18 @@ fn group(c: &mut Criterion, name: &str, client: &Client, uris: &[String], dir: &
         b.iter(|| {
             n += 1;
             prepare(client, &dir.join(format!("{name}{n}")))
+        })
+    });
+    let prepared = Index::builder()
+        .cache_dir(dir.join(format!("{name}-again")))
+        .open()
+        .expect("index");
+    prepare_into(client, &prepared);
+    g.bench_function("prepare_again_unchanged", |b| {
+        b.iter(|| {
+            let report = prepare_into(client, &prepared);
+            assert!(matches!(report.mode, PrepareMode::Incremental { .. }));
+            report
         })
     });
     g.bench_function("resolve_300_one_by_one", |b| {
@@ -78,11 +96,27 @@ fn prepare_vs_resolve(c: &mut Criterion) {
     server.reset_counters();
     let report = prepare(&client, &dir.path().join("count"));
     eprintln!(
-        "prepare: {} requests for {} folders, {} versions, {} representations ({} KiB)",
+        "prepare: {} requests, {} rows fetched for {} folders, {} versions, {} representations ({} KiB)",
         report.requests,
+        report.fetched,
         report.folders,
         report.versions,
         report.representations,
+        report.bytes / 1024
+    );
+    let again = Index::builder()
+        .cache_dir(dir.path().join("count-again"))
+        .open()
+        .expect("index");
+    prepare_into(&client, &again);
+    server.reset_counters();
+    let report = prepare_into(&client, &again);
+    eprintln!(
+        "prepare again (unchanged): {:?}, {} requests, {} rows fetched ({} served), {} KiB",
+        report.mode,
+        report.requests,
+        report.fetched,
+        server.graphql_edge_count(),
         report.bytes / 1024
     );
     server.reset_counters();

@@ -277,3 +277,53 @@ fn doctor_shows_the_shared_tier_without_its_password() {
     );
     assert!(!text.contains("wrong@"), "{text}");
 }
+
+/// `--newest N`: an older exact version answers offline "not prepared (only the newest N
+/// versions kept)", not "not found"; the newest answers from the index. A second prepare
+/// reports what it did.
+#[test]
+fn prepare_offline_newest_n_says_an_older_version_was_not_prepared() {
+    let server = TestServer::start(Library::demo_offline()).expect("server");
+    let cache = tempfile::tempdir().expect("tmp");
+    let args = |extra: &[&str]| {
+        let mut c = ayon(&["--json"]);
+        c.args(["--server", &server.url(), "--site-id", "offline-test-linux"])
+            .args([
+                "--project",
+                "demo_offline",
+                "--api-key",
+                &server.session_token(),
+            ])
+            .arg("--cache-dir")
+            .arg(cache.path())
+            .args(extra);
+        c.output().expect("runs")
+    };
+    let rejected = args(&["prepare-offline", "--newest", "0"]);
+    assert_eq!(rejected.status.code(), Some(2));
+    let out = args(&["prepare-offline", "--newest", "1"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let first = &lines(&out)[0];
+    assert_eq!(
+        (first["mode"].as_str(), first["newest"].as_u64()),
+        (Some("full"), Some(1))
+    );
+
+    server.stop();
+    let uri = |v: &str| {
+        format!(
+            "ayon://demo_offline/assets/characters/hero?product=usdAsset&version={v}&representation=usd"
+        )
+    };
+    let out = args(&["resolve", "--offline", &uri("v001"), &uri("v003")]);
+    let answers = lines(&out);
+    assert_eq!(answers[0]["ok"], false, "{}", answers[0]);
+    assert_eq!(answers[0]["kind"], "offline", "{}", answers[0]);
+    let error = answers[0]["error"].as_str().unwrap_or("");
+    assert!(error.contains("only the newest 1 versions"), "{error}");
+    assert_eq!(answers[1]["source"], "local_index", "{}", answers[1]);
+}

@@ -27,6 +27,8 @@ pub(crate) struct ProjectRow {
     pub(crate) prepared_at_ms: i64,
     pub(crate) changed_at_ms: i64,
     pub(crate) subtrees: Vec<String>,
+    /// Exact versions kept per product, when not all were prepared.
+    pub(crate) newest_versions: Option<u32>,
 }
 
 /// The index file and its connections.
@@ -91,7 +93,8 @@ impl Store {
         let conn = self.reader();
         conn.prepare_cached(
             "SELECT pk, name, anatomy_roots, site_platform, site_roots, prepared_at_ms,
-             changed_at_ms, subtrees FROM projects WHERE name_lower = ?1",
+             changed_at_ms, subtrees, (SELECT newest FROM version_limits WHERE project = pk)
+             FROM projects WHERE name_lower = ?1",
         )
         .and_then(|mut s| {
             s.query_row([name.to_ascii_lowercase()], |r| {
@@ -104,6 +107,7 @@ impl Store {
                     prepared_at_ms: r.get(5)?,
                     changed_at_ms: r.get(6)?,
                     subtrees: serde_json::from_str(&r.get::<_, String>(7)?).unwrap_or_default(),
+                    newest_versions: r.get(8)?,
                 })
             })
             .optional()
@@ -137,6 +141,40 @@ impl Store {
             .map_err(|e| self.err("listing projects", e))?;
         rows.collect::<Result<Vec<_>, _>>()
             .map_err(|e| self.err("listing projects", e))
+    }
+
+    /// The prepare mark of a project, if one was recorded since its last snapshot.
+    pub(crate) fn mark(&self, pk: i64) -> Result<Option<String>, IndexError> {
+        let conn = self.reader();
+        conn.prepare_cached("SELECT mark FROM prepare_marks WHERE project = ?1")
+            .and_then(|mut s| s.query_row([pk], |r| r.get(0)).optional())
+            .map_err(|e| self.err("reading the prepare mark", e))
+    }
+
+    /// `(id, path)` of a project's folders, or `(id, parent id)` of another table's rows.
+    pub(crate) fn id_pairs(
+        &self,
+        pk: i64,
+        table: &str,
+    ) -> Result<Vec<(String, String)>, IndexError> {
+        let second = match table {
+            "folders" => "path",
+            "tasks" | "products" => "folder_id",
+            "versions" => "product_id",
+            "representations" => "version_id",
+            _ => "task_id",
+        };
+        let conn = self.reader();
+        let mut stmt = conn
+            .prepare_cached(&format!(
+                "SELECT id, {second} FROM {table} WHERE project = ?1 ORDER BY seq"
+            ))
+            .map_err(|e| self.err(&format!("listing {table}"), e))?;
+        let rows = stmt
+            .query_map([pk], |r| Ok((r.get(0)?, r.get(1)?)))
+            .map_err(|e| self.err(&format!("listing {table}"), e))?;
+        rows.collect::<Result<Vec<_>, _>>()
+            .map_err(|e| self.err(&format!("listing {table}"), e))
     }
 
     /// Entity rows per table for one project.

@@ -9,7 +9,7 @@ use std::time::Duration;
 use ayon_cache::sqlite_file::{self, OpenFailure, StoreFile};
 use rusqlite::Connection;
 
-use super::schema::{APPLICATION_ID, FORMAT_VERSION, SCHEMA};
+use super::schema::{ADDED_SCHEMA, APPLICATION_ID, FORMAT_VERSION, SCHEMA};
 use crate::IndexError;
 
 /// The index's file rules. FULL: a snapshot the API reported as written survives power loss,
@@ -56,6 +56,9 @@ pub(crate) fn open(path: &Path, busy: Duration) -> Result<Connection, IndexError
 /// The writer connection, once the projects table reads.
 fn open_checked(path: &Path, busy: Duration) -> Result<Connection, OpenFailure> {
     let conn = INDEX_FILE.open_checked(path, busy)?.connection;
+    // Tables added after format 1 shipped: created in place, so an older index keeps its data.
+    conn.execute_batch(ADDED_SCHEMA)
+        .map_err(|e| sqlite_file::failure("adding the prepare marks table", e))?;
     conn.query_row("SELECT count(*) FROM projects", [], |r| r.get::<_, i64>(0))
         .map_err(|e| sqlite_file::failure("reading the projects table", e))?;
     Ok(conn)

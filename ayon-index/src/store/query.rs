@@ -9,6 +9,7 @@
 //! reloads.
 
 use ayon_uri::{AyonUri, Target, VersionSelector};
+use rusqlite::OptionalExtension;
 use rusqlite::types::Value;
 
 use super::Store;
@@ -159,6 +160,51 @@ fn like_suffix(path: &str, name: &str) -> bool {
 }
 
 impl Store {
+    /// Whether a product the URI names (its folder path and product name; a level left out
+    /// matches all, as in the server's query) lacks exact version `version` while holding
+    /// `newest` newer ones: a prepare that kept only the newest versions dropped it, if it
+    /// exists.
+    pub(crate) fn version_not_kept(
+        &self,
+        pk: i64,
+        uri: &AyonUri,
+        version: i32,
+        newest: u32,
+    ) -> Result<bool, IndexError> {
+        let mut conds = vec!["s.project = ?1".to_owned()];
+        let mut params: Vec<Value> = vec![
+            Value::Integer(pk),
+            Value::Integer(i64::from(version)),
+            Value::Integer(i64::from(newest)),
+        ];
+        if !uri.folder_path().is_empty() {
+            conds.push(format!("h.path = ?{}", params.len() + 1));
+            params.push(Value::Text(uri.folder_path().to_owned()));
+        }
+        if let Some(name) = uri.product().filter(|n| *n != "*") {
+            conds.push(format!("s.name = ?{}", params.len() + 1));
+            params.push(Value::Text(name.to_owned()));
+        }
+        let sql = format!(
+            "SELECT 1 FROM products s JOIN folders h ON h.project = s.project AND h.id = s.folder_id
+             WHERE {}
+               AND NOT EXISTS (SELECT 1 FROM versions v WHERE v.project = s.project
+                               AND v.product_id = s.id AND v.version = ?2)
+               AND (SELECT count(*) FROM versions v WHERE v.project = s.project
+                    AND v.product_id = s.id AND v.version > ?2) >= ?3
+             LIMIT 1",
+            conds.join(" AND ")
+        );
+        let conn = self.reader();
+        conn.prepare_cached(&sql)
+            .and_then(|mut stmt| {
+                stmt.query_row(rusqlite::params_from_iter(params), |_| Ok(()))
+                    .optional()
+            })
+            .map(|found| found.is_some())
+            .map_err(|e| self.err("checking for versions not kept", e))
+    }
+
     /// The rows the server's query returns for `uri` in project `pk`, capped at 1000.
     pub(crate) fn rows(
         &self,

@@ -114,6 +114,19 @@ CREATE TABLE server_projects (
 CREATE INDEX server_projects_by_lower ON server_projects (name_lower);
 ";
 
+/// Added after format 1 shipped, so created on every open when missing (older releases ignore
+/// it): what the last prepare of a project needs to fetch only changes next time.
+pub(crate) const ADDED_SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS prepare_marks (
+    project INTEGER PRIMARY KEY,
+    mark TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS version_limits (
+    project INTEGER PRIMARY KEY,
+    newest INTEGER NOT NULL
+);
+";
+
 /// The entity tables, parents first (deletes run in reverse).
 pub(crate) const ENTITY_TABLES: [&str; 6] = [
     "folders",

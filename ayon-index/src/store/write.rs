@@ -2,8 +2,9 @@
 //! previous snapshot answering), incremental changes, and the server's project list.
 
 use std::collections::{BTreeMap, HashSet};
+use std::sync::LazyLock;
 
-use rusqlite::{OptionalExtension, Transaction, TransactionBehavior, params};
+use rusqlite::{CachedStatement, OptionalExtension, Transaction, TransactionBehavior, params};
 
 use super::schema::ENTITY_TABLES;
 use super::{Store, now_ms};
@@ -44,41 +45,34 @@ fn validate(s: &ProjectSnapshot) -> Result<(), IndexError> {
     if s.project.name.is_empty() {
         return Err(bad("the project has no name".to_owned()));
     }
-    let folders: HashSet<&str> = s.folders.iter().map(|f| f.id.as_str()).collect();
-    let tasks: HashSet<&str> = s.tasks.iter().map(|t| t.id.as_str()).collect();
-    let products: HashSet<&str> = s.products.iter().map(|p| p.id.as_str()).collect();
-    let versions: HashSet<&str> = s.versions.iter().map(|v| v.id.as_str()).collect();
-    let missing = |kind: &str, id: &str, parent: &str, pid: &str| {
-        bad(format!(
-            "{kind} {id} refers to {parent} {pid}, which is not in the snapshot"
-        ))
-    };
-    for t in &s.tasks {
-        if !folders.contains(t.folder_id.as_str()) {
-            return Err(missing("task", &t.id, "folder", &t.folder_id));
+    let (folders, tasks) = (ids(&s.folders), ids(&s.tasks));
+    let (products, versions) = (ids(&s.products), ids(&s.versions));
+    orphan(&s.tasks, &folders)
+        .and(orphan(&s.products, &folders))
+        .and(orphan(&s.versions, &products))
+        .and(orphan(&s.representations, &versions))
+        .and(orphan(&s.workfiles, &tasks))
+        .map_err(bad)
+}
+
+fn ids<R: EntityRow>(rows: &[R]) -> HashSet<&str> {
+    rows.iter().map(EntityRow::id).collect()
+}
+
+/// The first row whose parent is not in `parents`, described.
+fn orphan<R: EntityRow>(rows: &[R], parents: &HashSet<&str>) -> Result<(), String> {
+    match rows.iter().find(|r| !parents.contains(r.parent().1)) {
+        None => Ok(()),
+        Some(r) => {
+            let (table, parent) = r.parent();
+            Err(format!(
+                "{} {} refers to {} {parent}, which is not in the snapshot",
+                R::TABLE.trim_end_matches('s'),
+                r.id(),
+                table.trim_end_matches('s'),
+            ))
         }
     }
-    for p in &s.products {
-        if !folders.contains(p.folder_id.as_str()) {
-            return Err(missing("product", &p.id, "folder", &p.folder_id));
-        }
-    }
-    for v in &s.versions {
-        if !products.contains(v.product_id.as_str()) {
-            return Err(missing("version", &v.id, "product", &v.product_id));
-        }
-    }
-    for r in &s.representations {
-        if !versions.contains(r.version_id.as_str()) {
-            return Err(missing("representation", &r.id, "version", &r.version_id));
-        }
-    }
-    for w in &s.workfiles {
-        if !tasks.contains(w.task_id.as_str()) {
-            return Err(missing("workfile", &w.id, "task", &w.task_id));
-        }
-    }
-    Ok(())
 }
 
 impl Store {
@@ -171,30 +165,21 @@ impl Store {
                     progress(*n);
                 }
             };
-            for (seq, f) in s.folders.iter().enumerate() {
-                insert_folder(&tx, pk, seq as i64, f)?;
-                tick(&mut written);
+            // A full snapshot makes the last prepare's mark meaningless until a new one is set.
+            tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM version_limits WHERE project = ?1", [pk])?;
+            if let Some(n) = s.newest_versions {
+                tx.execute(
+                    "INSERT INTO version_limits (project, newest) VALUES (?1, ?2)",
+                    params![pk, n],
+                )?;
             }
-            for (seq, t) in s.tasks.iter().enumerate() {
-                insert_task(&tx, pk, seq as i64, t)?;
-                tick(&mut written);
-            }
-            for (seq, p) in s.products.iter().enumerate() {
-                insert_product(&tx, pk, seq as i64, p)?;
-                tick(&mut written);
-            }
-            for (seq, v) in s.versions.iter().enumerate() {
-                insert_version(&tx, pk, seq as i64, v)?;
-                tick(&mut written);
-            }
-            for (seq, r) in s.representations.iter().enumerate() {
-                insert_representation(&tx, pk, seq as i64, r)?;
-                tick(&mut written);
-            }
-            for (seq, w) in s.workfiles.iter().enumerate() {
-                insert_workfile(&tx, pk, seq as i64, w)?;
-                tick(&mut written);
-            }
+            insert_all(&tx, pk, &s.folders, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.tasks, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.products, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.versions, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.representations, &mut tick, &mut written)?;
+            insert_all(&tx, pk, &s.workfiles, &mut tick, &mut written)?;
             tx.commit()?;
             progress(written);
             Ok(())
@@ -241,6 +226,19 @@ impl Store {
         tx.commit().map_err(|e| self.err("committing changes", e))
     }
 
+    /// Records `mark` for a prepared project (after its snapshot or changes are committed: a
+    /// mark is never newer than the data it describes).
+    pub(crate) fn set_mark(&self, project: &str, mark: &str) -> Result<bool, IndexError> {
+        let conn = self.writer.lock();
+        conn.execute(
+            "INSERT OR REPLACE INTO prepare_marks (project, mark)
+             SELECT pk, ?2 FROM projects WHERE name_lower = ?1",
+            params![project.to_ascii_lowercase(), mark],
+        )
+        .map(|n| n > 0)
+        .map_err(|e| self.err(&format!("recording the prepare mark of {project}"), e))
+    }
+
     /// Replaces the recorded list of projects the server has.
     pub(crate) fn record_server_projects(&self, list: &[ServerProject]) -> Result<(), IndexError> {
         let mut conn = self.writer.lock();
@@ -277,6 +275,8 @@ impl Store {
                 tx.execute(&format!("DELETE FROM {table} WHERE project = ?1"), [pk])?;
             }
             tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM prepare_marks WHERE project = ?1", [pk])?;
+            tx.execute("DELETE FROM version_limits WHERE project = ?1", [pk])?;
             tx.execute("DELETE FROM projects WHERE pk = ?1", [pk])?;
             tx.commit()?;
             Ok(true)
@@ -314,22 +314,20 @@ fn seq_for(tx: &Transaction<'_>, table: &str, pk: i64, id: &str) -> rusqlite::Re
     .query_row(params![pk, id], |r| r.get(0))
 }
 
-fn need_parent(
-    tx: &Transaction<'_>,
-    pk: i64,
-    kind: &str,
-    id: &str,
-    table: &str,
-    parent: &str,
-) -> Result<(), Applied> {
-    if exists(tx, table, pk, parent)? {
-        Ok(())
-    } else {
-        Err(Applied::Invalid(format!(
-            "{kind} {id} refers to {} {parent}, which is not in the index",
-            table.trim_end_matches('s')
-        )))
+/// Upserts an entity whose parent must already be in the index.
+fn upsert_child<R: EntityRow>(tx: &Transaction<'_>, pk: i64, row: &R) -> Result<(), Applied> {
+    let (parent_table, parent) = R::parent(row);
+    if !exists(tx, parent_table, pk, parent)? {
+        return Err(Applied::Invalid(format!(
+            "{} {} refers to {} {parent}, which is not in the index",
+            R::TABLE.trim_end_matches('s'),
+            row.id(),
+            parent_table.trim_end_matches('s')
+        )));
     }
+    let seq = seq_for(tx, R::TABLE, pk, row.id())?;
+    upsert(tx, pk, seq, row)?;
+    Ok(())
 }
 
 fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> {
@@ -342,8 +340,8 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
                     |r| r.get(0),
                 )
                 .optional()?;
-            let seq = seq_for(tx, "folders", pk, &f.id)?;
-            insert_folder(tx, pk, seq, f)?;
+            let seq = seq_for(tx, FolderRecord::TABLE, pk, &f.id)?;
+            upsert(tx, pk, seq, f)?;
             // A renamed or moved folder moves its descendants' paths with it.
             if let Some(old) = old.filter(|o| *o != f.path) {
                 tx.execute(
@@ -353,30 +351,18 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
                 )?;
             }
         }
-        Change::Task(t) => {
-            need_parent(tx, pk, "task", &t.id, "folders", &t.folder_id)?;
-            let seq = seq_for(tx, "tasks", pk, &t.id)?;
-            insert_task(tx, pk, seq, t)?;
-        }
-        Change::Product(p) => {
-            need_parent(tx, pk, "product", &p.id, "folders", &p.folder_id)?;
-            let seq = seq_for(tx, "products", pk, &p.id)?;
-            insert_product(tx, pk, seq, p)?;
-        }
-        Change::Version(v) => {
-            need_parent(tx, pk, "version", &v.id, "products", &v.product_id)?;
-            let seq = seq_for(tx, "versions", pk, &v.id)?;
-            insert_version(tx, pk, seq, v)?;
-        }
-        Change::Representation(r) => {
-            need_parent(tx, pk, "representation", &r.id, "versions", &r.version_id)?;
-            let seq = seq_for(tx, "representations", pk, &r.id)?;
-            insert_representation(tx, pk, seq, r)?;
-        }
-        Change::Workfile(w) => {
-            need_parent(tx, pk, "workfile", &w.id, "tasks", &w.task_id)?;
-            let seq = seq_for(tx, "workfiles", pk, &w.id)?;
-            insert_workfile(tx, pk, seq, w)?;
+        Change::Task(t) => upsert_child(tx, pk, t)?,
+        Change::Product(p) => upsert_child(tx, pk, p)?,
+        Change::Version(v) => upsert_child(tx, pk, v)?,
+        Change::Representation(r) => upsert_child(tx, pk, r)?,
+        Change::Workfile(w) => upsert_child(tx, pk, w)?,
+        Change::Project(p) => {
+            tx.execute(
+                "UPDATE projects SET code = ?2, anatomy_roots = ?3 WHERE pk = ?1",
+                params![pk, p.code, roots_json(&p.roots)],
+            )?;
+            tx.execute("DELETE FROM statuses WHERE project = ?1", [pk])?;
+            insert_statuses(tx, pk, &p.statuses)?;
         }
         Change::Delete(kind, id) => delete(tx, pk, *kind, id)?,
         Change::Statuses(list) => {
@@ -393,98 +379,67 @@ fn apply(tx: &Transaction<'_>, pk: i64, change: &Change) -> Result<(), Applied> 
     Ok(())
 }
 
-/// Deletes an entity and everything below it, as the server's cascades do.
+/// Deletes an entity and everything below it, as the server's cascades do: the statements
+/// run in order, `?1` the project and `?2` the id.
 fn delete(tx: &Transaction<'_>, pk: i64, kind: EntityKind, id: &str) -> rusqlite::Result<()> {
-    const REPS_OF_VERSIONS: &str = "DELETE FROM representations WHERE project = ?1 AND version_id IN (SELECT id FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)))";
-    match kind {
+    let cascade: &[&str] = match kind {
         EntityKind::Representation => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
+            &["DELETE FROM representations WHERE project = ?1 AND id = ?2"]
         }
-        EntityKind::Workfile => {
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Version => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND version_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Product => {
-            tx.execute(
-                "DELETE FROM representations WHERE project = ?1 AND version_id IN
-                 (SELECT id FROM versions WHERE project = ?1 AND product_id = ?2)",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND product_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM products WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Task => {
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND task_id = ?2",
-                params![pk, id],
-            )?;
-            tx.execute(
-                "DELETE FROM tasks WHERE project = ?1 AND id = ?2",
-                params![pk, id],
-            )?;
-        }
-        EntityKind::Folder => {
-            let path: Option<String> = tx
-                .query_row(
-                    "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
-                    params![pk, id],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(path) = path else { return Ok(()) };
-            tx.execute_batch(
-                "CREATE TEMP TABLE IF NOT EXISTS doomed_folders (id TEXT PRIMARY KEY); DELETE FROM doomed_folders;",
-            )?;
-            tx.execute(
-                "INSERT INTO doomed_folders SELECT id FROM folders
-                 WHERE project = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
-                params![pk, path],
-            )?;
-            tx.execute(REPS_OF_VERSIONS, [pk])?;
-            tx.execute(
-                "DELETE FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM workfiles WHERE project = ?1 AND task_id IN (SELECT id FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute(
-                "DELETE FROM folders WHERE project = ?1 AND id IN (SELECT id FROM doomed_folders)",
-                [pk],
-            )?;
-            tx.execute("DELETE FROM doomed_folders", [])?;
-        }
+        EntityKind::Workfile => &["DELETE FROM workfiles WHERE project = ?1 AND id = ?2"],
+        EntityKind::Version => &[
+            "DELETE FROM representations WHERE project = ?1 AND version_id = ?2",
+            "DELETE FROM versions WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Product => &[
+            "DELETE FROM representations WHERE project = ?1 AND version_id IN
+             (SELECT id FROM versions WHERE project = ?1 AND product_id = ?2)",
+            "DELETE FROM versions WHERE project = ?1 AND product_id = ?2",
+            "DELETE FROM products WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Task => &[
+            "DELETE FROM workfiles WHERE project = ?1 AND task_id = ?2",
+            "DELETE FROM tasks WHERE project = ?1 AND id = ?2",
+        ],
+        EntityKind::Folder => return delete_folder(tx, pk, id),
+    };
+    for sql in cascade {
+        tx.prepare_cached(sql)?.execute(params![pk, id])?;
     }
+    Ok(())
+}
+
+/// A folder with its subtree (every folder whose path is below it) and all they hold.
+fn delete_folder(tx: &Transaction<'_>, pk: i64, id: &str) -> rusqlite::Result<()> {
+    /// Run in order with `?1` the project, over the folders in `doomed_folders`.
+    const CASCADE: [&str; 6] = [
+        "DELETE FROM representations WHERE project = ?1 AND version_id IN (SELECT id FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)))",
+        "DELETE FROM versions WHERE project = ?1 AND product_id IN (SELECT id FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+        "DELETE FROM products WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+        "DELETE FROM workfiles WHERE project = ?1 AND task_id IN (SELECT id FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders))",
+        "DELETE FROM tasks WHERE project = ?1 AND folder_id IN (SELECT id FROM doomed_folders)",
+        "DELETE FROM folders WHERE project = ?1 AND id IN (SELECT id FROM doomed_folders)",
+    ];
+    let path: Option<String> = tx
+        .query_row(
+            "SELECT path FROM folders WHERE project = ?1 AND id = ?2",
+            params![pk, id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let Some(path) = path else { return Ok(()) };
+    tx.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS doomed_folders (id TEXT PRIMARY KEY); DELETE FROM doomed_folders;",
+    )?;
+    tx.execute(
+        "INSERT INTO doomed_folders SELECT id FROM folders
+         WHERE project = ?1 AND (path = ?2 OR substr(path, 1, length(?2) + 1) = ?2 || '/')",
+        params![pk, path],
+    )?;
+    for sql in CASCADE {
+        tx.execute(sql, [pk])?;
+    }
+    tx.execute("DELETE FROM doomed_folders", [])?;
     Ok(())
 }
 
@@ -498,108 +453,105 @@ fn insert_statuses(tx: &Transaction<'_>, pk: i64, list: &[StatusRecord]) -> rusq
     Ok(())
 }
 
-fn insert_folder(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    f: &FolderRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO folders (project, id, seq, path, folder_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        pk,
-        f.id,
-        seq,
-        f.path.trim_matches('/'),
-        f.folder_type,
-        f.active,
-        f.updated_at
-    ])?;
+/// One entity kind's row: its table, its upsert and its parent, so that every kind is written
+/// by the same two functions.
+trait EntityRow {
+    /// The table.
+    const TABLE: &'static str;
+    /// `INSERT OR REPLACE` of every column: project, id, seq, then the kind's own.
+    fn upsert_sql() -> &'static str;
+    /// The entity's id.
+    fn id(&self) -> &str;
+    /// Runs [`Self::upsert_sql`] (prepared as `stmt`) with this row's values.
+    fn execute(&self, stmt: &mut CachedStatement<'_>, pk: i64, seq: i64)
+    -> rusqlite::Result<usize>;
+    /// The parent's table and id, which must be in the index before the row.
+    fn parent(&self) -> (&'static str, &str);
+}
+
+/// `INSERT OR REPLACE INTO table (project, id, seq, columns...) VALUES (?, ...)`.
+fn upsert_statement(table: &str, columns: &[&str]) -> String {
+    let marks = vec!["?"; columns.len() + 3].join(", ");
+    format!(
+        "INSERT OR REPLACE INTO {table} (project, id, seq, {}) VALUES ({marks})",
+        columns.join(", ")
+    )
+}
+
+fn upsert<R: EntityRow>(tx: &Transaction<'_>, pk: i64, seq: i64, row: &R) -> rusqlite::Result<()> {
+    row.execute(&mut tx.prepare_cached(R::upsert_sql())?, pk, seq)?;
     Ok(())
 }
 
-fn insert_task(tx: &Transaction<'_>, pk: i64, seq: i64, t: &TaskRecord) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO tasks (project, id, seq, folder_id, name, task_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, t.id, seq, t.folder_id, t.name, t.task_type, t.active, t.updated_at])?;
+/// A snapshot's rows of one kind, `seq` their position.
+fn insert_all<R: EntityRow>(
+    tx: &Transaction<'_>,
+    pk: i64,
+    rows: &[R],
+    tick: &mut impl FnMut(&mut u64),
+    written: &mut u64,
+) -> rusqlite::Result<()> {
+    let mut stmt = tx.prepare_cached(R::upsert_sql())?;
+    for (seq, row) in rows.iter().enumerate() {
+        row.execute(&mut stmt, pk, seq as i64)?;
+        tick(written);
+    }
     Ok(())
 }
 
-fn insert_product(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    p: &ProductRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO products (project, id, seq, folder_id, name, product_type, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, p.id, seq, p.folder_id, p.name, p.product_type, p.active, p.updated_at])?;
-    Ok(())
+/// `impl EntityRow`: the record type, its table, its parent, and each column with its value
+/// (`|r|` names the record in the value expressions).
+macro_rules! entity_row {
+    ($record:ty, $table:literal, parent: $parent:literal $field:ident,
+     |$r:ident| { $($column:literal => $value:expr),+ $(,)? }) => {
+        impl EntityRow for $record {
+            const TABLE: &'static str = $table;
+            fn upsert_sql() -> &'static str {
+                static SQL: LazyLock<String> =
+                    LazyLock::new(|| upsert_statement($table, &[$($column),+]));
+                &SQL
+            }
+            fn id(&self) -> &str {
+                &self.id
+            }
+            fn execute(
+                &self,
+                stmt: &mut CachedStatement<'_>,
+                pk: i64,
+                seq: i64,
+            ) -> rusqlite::Result<usize> {
+                let $r = self;
+                stmt.execute(params![pk, $r.id, seq, $($value),+])
+            }
+            fn parent(&self) -> (&'static str, &str) {
+                ($parent, &self.$field)
+            }
+        }
+    };
 }
 
-fn insert_version(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    v: &VersionRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO versions (project, id, seq, product_id, version, status, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![pk, v.id, seq, v.product_id, v.version, v.status, v.active, v.updated_at])?;
-    Ok(())
-}
-
-fn insert_representation(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    r: &RepresentationRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO representations
-         (project, id, seq, version_id, name, template, context, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )?
-    .execute(params![
-        pk,
-        r.id,
-        seq,
-        r.version_id,
-        r.name,
-        r.template,
-        r.context.to_string(),
-        r.active,
-        r.updated_at
-    ])?;
-    Ok(())
-}
-
-fn insert_workfile(
-    tx: &Transaction<'_>,
-    pk: i64,
-    seq: i64,
-    w: &WorkfileRecord,
-) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT OR REPLACE INTO workfiles (project, id, seq, task_id, path, active, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-    )?
-    .execute(params![
-        pk,
-        w.id,
-        seq,
-        w.task_id,
-        w.path,
-        w.active,
-        w.updated_at
-    ])?;
-    Ok(())
-}
+// A folder's parent is not checked (its path says where it is); `id` stands in.
+entity_row!(FolderRecord, "folders", parent: "folders" id, |f| {
+    "path" => f.path.trim_matches('/'), "folder_type" => f.folder_type, "active" => f.active,
+    "updated_at" => f.updated_at,
+});
+entity_row!(TaskRecord, "tasks", parent: "folders" folder_id, |t| {
+    "folder_id" => t.folder_id, "name" => t.name, "task_type" => t.task_type,
+    "active" => t.active, "updated_at" => t.updated_at,
+});
+entity_row!(ProductRecord, "products", parent: "folders" folder_id, |p| {
+    "folder_id" => p.folder_id, "name" => p.name, "product_type" => p.product_type,
+    "active" => p.active, "updated_at" => p.updated_at,
+});
+entity_row!(VersionRecord, "versions", parent: "products" product_id, |v| {
+    "product_id" => v.product_id, "version" => v.version, "status" => v.status,
+    "active" => v.active, "updated_at" => v.updated_at,
+});
+entity_row!(RepresentationRecord, "representations", parent: "versions" version_id, |r| {
+    "version_id" => r.version_id, "name" => r.name, "template" => r.template,
+    "context" => r.context.to_string(), "active" => r.active, "updated_at" => r.updated_at,
+});
+entity_row!(WorkfileRecord, "workfiles", parent: "tasks" task_id, |w| {
+    "task_id" => w.task_id, "path" => w.path, "active" => w.active,
+    "updated_at" => w.updated_at,
+});

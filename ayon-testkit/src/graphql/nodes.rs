@@ -12,6 +12,8 @@ use std::sync::Arc;
 use async_graphql::{Object, SimpleObject};
 use parking_lot::RwLock;
 
+use super::events::EventNode;
+use super::filter::{Cell, Columns, QueryFilter};
 use super::json::{attrib_text, data_text, json_text};
 use super::page::{PageArgs, PageInfo, paginate};
 use super::status_error;
@@ -40,7 +42,7 @@ macro_rules! connection {
 
         impl $conn {
             /// Pages `items` (creation order, entity) and turns the page into nodes.
-            fn page<T>(
+            pub(super) fn page<T>(
                 items: Vec<(usize, T)>,
                 args: &PageArgs,
                 mut node: impl FnMut(T) -> $node,
@@ -58,7 +60,7 @@ macro_rules! connection {
                 }
             }
 
-            fn empty() -> $conn {
+            pub(super) fn empty() -> $conn {
                 $conn {
                     edges: Vec::new(),
                     page_info: PageInfo::default(),
@@ -77,6 +79,7 @@ connection!(
     RepresentationEdge,
     RepresentationNode
 );
+connection!(EventsConnection, EventEdge, EventNode);
 
 /// True when the filter is absent or `value` is one of its items.
 fn allows(filter: &Option<Vec<String>>, value: &str) -> bool {
@@ -95,6 +98,56 @@ fn any_empty(filters: &[&Option<Vec<String>>]) -> bool {
     filters
         .iter()
         .any(|f| f.as_ref().is_some_and(Vec::is_empty))
+}
+
+/// The columns every entity has: id, name, status, active and its times (`Null` for others).
+fn common_cell<'a>(
+    column: &str,
+    id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    active: bool,
+    times: (&'a str, &'a str),
+) -> Cell<'a> {
+    match column {
+        "id" => Cell::Text(id),
+        "name" => Cell::Text(name),
+        "status" => Cell::Text(status),
+        "active" => Cell::Bool(active),
+        "created_at" => Cell::Time(times.0),
+        "updated_at" => Cell::Time(times.1),
+        _ => Cell::Null,
+    }
+}
+
+/// [`common_cell`] of an entity with `id`, `name`, `status`, `active` and its times.
+macro_rules! entity_cell {
+    ($column:expr, $e:expr) => {
+        common_cell(
+            $column,
+            &$e.id,
+            &$e.name,
+            &$e.status,
+            $e.active,
+            (&$e.created_at, &$e.updated_at),
+        )
+    };
+}
+
+/// What every connection checks first: an empty list filter answers an empty connection
+/// (`None`), else the parsed `filter` (which may be absent).
+fn scan_filter(
+    lists: &[&Option<Vec<String>>],
+    filter: Option<&str>,
+    columns: &Columns,
+) -> async_graphql::Result<Option<Option<QueryFilter>>> {
+    let parsed = QueryFilter::parse(filter, columns)?;
+    Ok((!any_empty(lists)).then_some(parsed))
+}
+
+/// True when there is no filter or the entity passes it.
+fn passes<'a>(filter: &Option<QueryFilter>, cell: impl Fn(&str) -> Cell<'a>) -> bool {
+    filter.as_ref().is_none_or(|f| f.matches(&cell))
 }
 
 /// Attribute names set on the entity itself.
@@ -166,72 +219,92 @@ impl ProjectNode {
     }
 }
 
-#[Object]
-impl ProjectNode {
-    async fn name(&self) -> &str {
-        &self.name
-    }
+/// `#[Object] impl ProjectNode`: the `plain` fields as written, then each connection field
+/// with what every connection does first. Its list arguments (`lists:`, each an optional list
+/// of strings) answer an empty connection when one is an empty list, as on the server;
+/// `filter` (QueryFilter JSON) and Relay's `first`, `after`, `last`, `before` are appended,
+/// and the body gets the parsed filter and the `PageArgs` under the names in brackets.
+macro_rules! project_object {
+    (
+        plain { $($plain:tt)* }
+        $(
+            $(#[doc = $doc:literal])*
+            fn $name:ident(&$s:ident; lists: $($list:ident),+; $($arg:ident: $ty:ty),* $(,)?)
+                -> $conn:ident [$filter:ident, $page:ident] $body:block
+        )*
+    ) => {
+        #[Object]
+        impl ProjectNode {
+            $($plain)*
+            $(
+                $(#[doc = $doc])*
+                #[allow(clippy::too_many_arguments)]
+                async fn $name(
+                    &$s,
+                    $($list: Option<Vec<String>>,)+
+                    $($arg: $ty,)*
+                    $filter: Option<String>,
+                    first: Option<i32>,
+                    after: Option<String>,
+                    last: Option<i32>,
+                    before: Option<String>,
+                ) -> async_graphql::Result<$conn> {
+                    let $page = PageArgs::new(first, after, last, before);
+                    let lists = [$(&$list),+];
+                    let columns = Columns::of(stringify!($name));
+                    let Some($filter) = scan_filter(&lists, $filter.as_deref(), &columns)? else {
+                        return Ok($conn::empty());
+                    };
+                    $body
+                }
+            )*
+        }
+    };
+}
 
-    async fn project_name(&self) -> &str {
-        &self.name
-    }
+project_object! {
+    plain {
+        async fn name(&self) -> &str {
+            &self.name
+        }
 
-    async fn code(&self) -> &str {
-        &self.code
-    }
+        async fn project_name(&self) -> &str {
+            &self.name
+        }
 
-    async fn active(&self) -> bool {
-        self.active
-    }
+        async fn code(&self) -> &str {
+            &self.code
+        }
 
-    async fn library(&self) -> bool {
-        self.is_library
-    }
+        async fn active(&self) -> bool {
+            self.active
+        }
 
-    async fn created_at(&self) -> &str {
-        &self.created_at
-    }
+        async fn library(&self) -> bool {
+            self.is_library
+        }
 
-    async fn updated_at(&self) -> &str {
-        &self.updated_at
+        async fn created_at(&self) -> &str {
+            &self.created_at
+        }
+
+        async fn updated_at(&self) -> &str {
+            &self.updated_at
+        }
     }
 
     /// Folders; `paths` match exactly after stripping `/` from both ends, `parentIds` takes
     /// `"root"` for top-level folders.
-    #[allow(clippy::too_many_arguments)]
-    async fn folders(
-        &self,
-        ids: Option<Vec<String>>,
-        parent_ids: Option<Vec<String>>,
-        paths: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        folder_types: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
+    fn folders(
+        &self;
+        lists: ids, parent_ids, paths, names, folder_types, statuses, tags;
         has_products: Option<bool>,
         has_tasks: Option<bool>,
         has_children: Option<bool>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> FoldersConnection {
-        let filters = [
-            &ids,
-            &parent_ids,
-            &paths,
-            &names,
-            &folder_types,
-            &statuses,
-            &tags,
-        ];
-        if any_empty(&filters) {
-            return FoldersConnection::empty();
-        }
+    ) -> FoldersConnection [filter, args] {
         let paths: Option<Vec<String>> =
             paths.map(|l| l.iter().map(|p| p.trim_matches('/').to_owned()).collect());
-        let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let parents = folder_parent_ids(project);
             let items = project
                 .folders
@@ -248,6 +321,11 @@ impl ProjectNode {
                         && has_products.is_none_or(|want| want != f.products.is_empty())
                         && has_tasks.is_none_or(|want| want != f.tasks.is_empty())
                         && has_children.is_none_or(|b| b == parents.contains(f.id.as_str()))
+                        && passes(&filter, |c| match c {
+                            "folder_type" => Cell::Text(&f.folder_type),
+                            "parent_id" => f.parent_id.as_deref().map_or(Cell::Null, Cell::Text),
+                            _ => entity_cell!(c, f),
+                        })
                 })
                 .map(|(i, f)| (i + 1, f))
                 .collect();
@@ -255,39 +333,15 @@ impl ProjectNode {
                 FolderNode::new(f, &project.name, parents.contains(f.id.as_str()))
             })
         })
-        .unwrap_or_else(FoldersConnection::empty)
+        .unwrap_or_else(FoldersConnection::empty))
     }
 
     /// Products of the project.
-    #[allow(clippy::too_many_arguments)]
-    async fn products(
-        &self,
-        ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        product_types: Option<Vec<String>>,
-        product_base_types: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> ProductsConnection {
-        let filters = [
-            &ids,
-            &names,
-            &folder_ids,
-            &product_types,
-            &product_base_types,
-            &statuses,
-            &tags,
-        ];
-        if any_empty(&filters) {
-            return ProductsConnection::empty();
-        }
-        let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+    fn products(
+        &self;
+        lists: ids, names, folder_ids, product_types, product_base_types, statuses, tags;
+    ) -> ProductsConnection [filter, args] {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .products()
                 .enumerate()
@@ -300,6 +354,11 @@ impl ProjectNode {
                         && allows(&product_base_types, base)
                         && allows(&statuses, &p.status)
                         && has_tags(&tags, &p.tags)
+                        && passes(&filter, |c| match c {
+                            "folder_id" => Cell::Text(&f.id),
+                            "product_type" => Cell::Text(&p.product_type),
+                            _ => entity_cell!(c, p),
+                        })
                 })
                 .map(|(i, fp)| (i + 1, fp))
                 .collect();
@@ -307,48 +366,27 @@ impl ProjectNode {
                 ProductNode::new(&self.library, &project.name, f, p)
             })
         })
-        .unwrap_or_else(ProductsConnection::empty)
+        .unwrap_or_else(ProductsConnection::empty))
     }
 
     /// Versions; `latestOnly` keeps each product's highest version >= 0 whether active or
     /// not, `heroOnly` keeps versions < 0, `heroOrLatestOnly` keeps both (server precedence).
-    #[allow(clippy::too_many_arguments)]
-    async fn versions(
-        &self,
-        ids: Option<Vec<String>>,
-        product_ids: Option<Vec<String>>,
+    fn versions(
+        &self;
+        lists: ids, product_ids, task_ids, folder_ids, authors, statuses, tags;
         version: Option<i32>,
         versions: Option<Vec<i32>>,
-        task_ids: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        authors: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
         latest_only: Option<bool>,
         hero_only: Option<bool>,
         hero_or_latest_only: Option<bool>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> VersionsConnection {
-        let filters = [
-            &ids,
-            &product_ids,
-            &task_ids,
-            &folder_ids,
-            &authors,
-            &statuses,
-            &tags,
-        ];
-        if any_empty(&filters) || versions.as_ref().is_some_and(Vec::is_empty) {
-            return VersionsConnection::empty();
+    ) -> VersionsConnection [filter, args] {
+        if versions.as_ref().is_some_and(Vec::is_empty) {
+            return Ok(VersionsConnection::empty());
         }
         let latest_only = latest_only.unwrap_or(false);
         let hero_only = hero_only.unwrap_or(false);
         let hero_or_latest_only = hero_or_latest_only.unwrap_or(false);
-        let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+        Ok(with_project(&self.library, &self.name, |project| {
             let latest = if latest_only || hero_or_latest_only {
                 latest_versions(project)
             } else {
@@ -379,6 +417,19 @@ impl ProjectNode {
                         && allows(&authors, &v.author)
                         && allows(&statuses, &v.status)
                         && has_tags(&tags, &v.tags)
+                        && passes(&filter, |c| match c {
+                            "version" => Cell::Int(i64::from(v.version)),
+                            "product_id" => Cell::Text(&p.id),
+                            "author" => Cell::Text(&v.author),
+                            _ => common_cell(
+                                c,
+                                &v.id,
+                                "",
+                                &v.status,
+                                v.active,
+                                (&v.created_at, &v.updated_at),
+                            ),
+                        })
                 })
                 .map(|(i, (_, p, v))| (i + 1, (p, v)))
                 .collect();
@@ -386,28 +437,15 @@ impl ProjectNode {
                 VersionNode::new(&self.library, &project.name, p, v)
             })
         })
-        .unwrap_or_else(VersionsConnection::empty)
+        .unwrap_or_else(VersionsConnection::empty))
     }
 
     /// Representations of the project.
-    #[allow(clippy::too_many_arguments)]
-    async fn representations(
-        &self,
-        ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        version_ids: Option<Vec<String>>,
-        statuses: Option<Vec<String>>,
-        tags: Option<Vec<String>>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> RepresentationsConnection {
-        if any_empty(&[&ids, &names, &version_ids, &statuses, &tags]) {
-            return RepresentationsConnection::empty();
-        }
-        let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+    fn representations(
+        &self;
+        lists: ids, names, version_ids, statuses, tags;
+    ) -> RepresentationsConnection [filter, args] {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .representations()
                 .enumerate()
@@ -417,6 +455,10 @@ impl ProjectNode {
                         && allows(&version_ids, &v.id)
                         && allows(&statuses, &r.status)
                         && has_tags(&tags, &r.tags)
+                        && passes(&filter, |c| match c {
+                            "version_id" => Cell::Text(&v.id),
+                            _ => entity_cell!(c, r),
+                        })
                 })
                 .map(|(i, (_, _, v, r))| (i + 1, (v, r)))
                 .collect();
@@ -424,27 +466,15 @@ impl ProjectNode {
                 RepresentationNode::new(&self.library, &project.name, v, r)
             })
         })
-        .unwrap_or_else(RepresentationsConnection::empty)
+        .unwrap_or_else(RepresentationsConnection::empty))
     }
 
     /// Tasks of the project, in creation order (prepare-for-offline reads them flat).
-    #[allow(clippy::too_many_arguments)]
-    async fn tasks(
-        &self,
-        ids: Option<Vec<String>>,
-        folder_ids: Option<Vec<String>>,
-        names: Option<Vec<String>>,
-        task_types: Option<Vec<String>>,
-        first: Option<i32>,
-        after: Option<String>,
-        last: Option<i32>,
-        before: Option<String>,
-    ) -> TasksConnection {
-        if any_empty(&[&ids, &folder_ids, &names, &task_types]) {
-            return TasksConnection::empty();
-        }
-        let args = PageArgs::new(first, after, last, before);
-        with_project(&self.library, &self.name, |project| {
+    fn tasks(
+        &self;
+        lists: ids, folder_ids, names, task_types;
+    ) -> TasksConnection [filter, args] {
+        Ok(with_project(&self.library, &self.name, |project| {
             let items = project
                 .tasks()
                 .enumerate()
@@ -453,6 +483,11 @@ impl ProjectNode {
                         && allows(&folder_ids, &f.id)
                         && allows(&names, &t.name)
                         && allows(&task_types, &t.task_type)
+                        && passes(&filter, |c| match c {
+                            "folder_id" => Cell::Text(&f.id),
+                            "task_type" => Cell::Text(&t.task_type),
+                            _ => entity_cell!(c, t),
+                        })
                 })
                 .map(|(i, ft)| (i + 1, ft))
                 .collect();
@@ -462,7 +497,7 @@ impl ProjectNode {
                 task: t.clone(),
             })
         })
-        .unwrap_or_else(TasksConnection::empty)
+        .unwrap_or_else(TasksConnection::empty))
     }
 }
 

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ayon_resolver_core::{CancelToken, PrepareOptions, PrepareScope};
+use ayon_resolver_core::{CancelToken, PrepareMode, PrepareOptions, PrepareScope};
 use clap::Args;
 use serde_json::json;
 
@@ -26,6 +26,11 @@ pub struct PrepareCommand {
     /// for old exact versions are complete).
     #[arg(long)]
     pub all_versions: bool,
+    /// Only what `latest`, `latestdone` and `hero` need plus the newest N exact versions of
+    /// each product; an older exact version then answers offline "not prepared (only the
+    /// newest N versions kept)", never "not found".
+    #[arg(long, value_name = "N", conflicts_with = "all_versions", value_parser = clap::value_parser!(u32).range(1..))]
+    pub newest: Option<u32>,
     /// Count what would be fetched, fetch nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -62,7 +67,10 @@ pub fn run(globals: &Globals, cmd: PrepareCommand) -> ExitCode {
         }
     };
     let options = PrepareOptions {
-        all_versions: true,
+        all_versions: cmd.newest.is_none(),
+        newest_exact: cmd
+            .newest
+            .map_or(ayon_client::DEFAULT_NEWEST_EXACT, |n| n as usize),
         ..PrepareOptions::default()
     };
     if cmd.dry_run {
@@ -99,17 +107,28 @@ pub fn run(globals: &Globals, cmd: PrepareCommand) -> ExitCode {
     bar.finish();
     match result {
         Ok(r) => {
+            let (mode, why) = match &r.mode {
+                PrepareMode::Incremental { since } => {
+                    ("incremental", format!("changes since {since}"))
+                }
+                PrepareMode::Full { reason } => ("full", reason.clone()),
+                _ => ("other", String::new()),
+            };
             if globals.json {
                 println!(
                     "{}",
-                    json!({"project": r.project, "folders": r.folders, "products": r.products,
+                    json!({"project": r.project, "mode": mode, "why": why, "fetched": r.fetched,
+                           "deleted": r.deleted, "folders": r.folders, "products": r.products,
                            "versions": r.versions, "representations": r.representations,
-                           "bytes": r.bytes, "requests": r.requests, "seconds": r.elapsed.as_secs_f64()})
+                           "newest": cmd.newest, "bytes": r.bytes, "requests": r.requests,
+                           "seconds": r.elapsed.as_secs_f64()})
                 );
             } else {
                 println!(
-                    "prepared {}: {} folders, {} products, {} versions, {} representations; {} KiB in {} requests, {:.2} s",
+                    "prepared {} ({mode}: {why}): {} rows fetched, {} deleted; {} folders, {} products, {} versions, {} representations; {} KiB in {} requests, {:.2} s",
                     r.project,
+                    r.fetched,
+                    r.deleted,
                     r.folders,
                     r.products,
                     r.versions,
