@@ -88,7 +88,7 @@ pub struct PrepareOptions {
     pub newest_exact: usize,
     /// Entities per GraphQL page.
     pub page_size: usize,
-    /// GraphQL requests in flight at once.
+    /// Requests (GraphQL and REST) in flight at once; at least one.
     pub in_flight: usize,
     /// Fetch only what changed since the previous prepare of the same scope, when the server
     /// can tell (see [`PrepareMode`]); off fetches everything.
@@ -290,6 +290,8 @@ struct Job<'a> {
     cancel: &'a CancelToken,
     tally: Tally,
     progress: &'a (dyn Fn(&PrepareProgress) + Send + Sync),
+    /// One permit per request in flight: [`PrepareOptions::in_flight`].
+    permits: tokio::sync::Semaphore,
 }
 
 impl Client {
@@ -313,6 +315,7 @@ impl Client {
             cancel,
             tally: Tally::default(),
             progress,
+            permits: tokio::sync::Semaphore::new(options.in_flight.max(1)),
         };
         let index_error = |source: IndexError| PrepareError::Index {
             project: project.to_owned(),
@@ -411,6 +414,7 @@ impl Client {
             cancel: &cancel,
             tally: Tally::default(),
             progress: &|_| {},
+            permits: tokio::sync::Semaphore::new(options.in_flight.max(1)),
         };
         let folders = job.folders_in_scope(scope, "id path").await?;
         let ids: Vec<String> = folders.iter().map(|f| str_of(f, "id")).collect();
@@ -484,6 +488,12 @@ impl Job<'_> {
         })
     }
 
+    /// Waits for a request slot ([`PrepareOptions::in_flight`]); held while the request runs.
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        // The semaphore is never closed, so this is always a permit.
+        self.permits.acquire().await.ok()
+    }
+
     fn check_cancel(&self) -> Result<(), PrepareError> {
         if self.cancel.is_cancelled() {
             return Err(PrepareError::Cancelled {
@@ -519,6 +529,7 @@ impl Job<'_> {
 
     async fn get(&self, path: &str, query: &[(&str, &str)]) -> Result<Value, PrepareError> {
         self.check_cancel()?;
+        let _permit = self.permit().await;
         let (value, bytes) = self
             .inner
             .http
@@ -590,12 +601,14 @@ impl Job<'_> {
         loop {
             self.check_cancel()?;
             vars["after"] = json!(after);
+            let permit = self.permit().await;
             let (data, bytes) = self
                 .inner
                 .http
                 .graphql(query, vars.clone())
                 .await
                 .map_err(|e| self.request_error(e))?;
+            drop(permit);
             let conn = path.iter().fold(&data, |v, key| &v[*key]);
             let Some(edges) = conn["edges"].as_array() else {
                 return Err(self.shape(
@@ -783,6 +796,7 @@ impl Job<'_> {
     }
 
     async fn site_roots(&self) -> Result<SiteRootsRecord, PrepareError> {
+        let _permit = self.permit().await;
         let roots = self
             .inner
             .project_roots(&self.project, None, false)

@@ -439,3 +439,38 @@ fn the_index_follows_a_publish_and_a_deletion_while_online() {
     }
     monitor.shutdown();
 }
+
+/// `PrepareOptions::in_flight` bounds the requests the server handles at once (the testkit
+/// counts them while each waits out its latency): one means strictly one after another; the
+/// default lets the independent listings overlap, and never more than allowed.
+#[test]
+fn in_flight_bounds_the_requests_the_server_handles_at_once() {
+    let server = server();
+    server.latency(Duration::from_millis(30));
+    let c = client(&server);
+    let dir = tempfile::tempdir().unwrap();
+    for (in_flight, at_least, at_most) in [(1, 1, 1), (3, 2, 3)] {
+        let index = index_in(&dir.path().join(format!("in-flight-{in_flight}")));
+        let options = PrepareOptions {
+            in_flight,
+            ..PrepareOptions::default()
+        };
+        server.reset_max_in_flight();
+        let report = c
+            .prepare_offline_blocking(
+                &index,
+                "demo_offline",
+                &PrepareScope::Project,
+                &options,
+                &CancelToken::new(),
+                &|_| {},
+            )
+            .expect("prepare");
+        assert!(report.requests > 3, "{report:?}");
+        let most = server.max_in_flight();
+        assert!(
+            (at_least..=at_most).contains(&most),
+            "in_flight {in_flight}: the server handled {most} requests at once"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! logout, me, attributes, GraphQL).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -56,6 +57,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 async fn faults(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
     let path = req.uri().path().to_owned();
     shared.count(format!("{} {}", req.method(), path));
+    let _in_flight = InFlight::enter(&shared);
     // hang(true) or booting: existing keep-alive connections hang too.
     let mut phase = shared.phase.subscribe();
     while !phase.borrow_and_update().answering() {
@@ -82,6 +84,24 @@ async fn faults(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> 
         }
     }
     with_headers(next.run(req).await)
+}
+
+/// Counts a request as being handled until dropped (also when the client goes away and the
+/// handler is cancelled), keeping the high-water mark.
+struct InFlight<'a>(&'a Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a Shared) -> InFlight<'a> {
+        let now = shared.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        shared.max_in_flight.fetch_max(now, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn with_headers(mut resp: Response) -> Response {

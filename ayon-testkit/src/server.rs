@@ -312,6 +312,24 @@ impl TestServer {
         *self.shared().latency.lock() = d;
     }
 
+    /// The most HTTP requests handled at once since the server started or the last
+    /// [`reset_max_in_flight`](Self::reset_max_in_flight): how a client's concurrency limit is
+    /// checked from outside.
+    pub fn max_in_flight(&self) -> u64 {
+        self.shared()
+            .max_in_flight
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Starts [`max_in_flight`](Self::max_in_flight) again from the requests handled now.
+    pub fn reset_max_in_flight(&self) {
+        let shared = self.shared();
+        let now = shared.in_flight.load(std::sync::atomic::Ordering::SeqCst);
+        shared
+            .max_in_flight
+            .store(now, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// The next `n` API requests answer `status` with the real server's error shape.
     pub fn fail_next(&self, n: usize, status: u16) {
         *self.shared().fail_next.lock() = (n, status);

@@ -169,6 +169,9 @@ pub(crate) struct Shared {
     pub epoch: AtomicU64,
     pub listening: AtomicBool,
     pub latency: Mutex<Duration>,
+    /// HTTP requests being handled now, and the most at once since the last reset.
+    pub in_flight: AtomicU64,
+    pub max_in_flight: AtomicU64,
     pub fail_next: Mutex<(usize, u16)>,
     pub silence_ws: AtomicBool,
     pub counters: Mutex<HashMap<String, u64>>,
@@ -216,6 +219,8 @@ impl Shared {
             epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             latency: Mutex::new(Duration::ZERO),
+            in_flight: AtomicU64::new(0),
+            max_in_flight: AtomicU64::new(0),
             fail_next: Mutex::new((0, 503)),
             silence_ws: AtomicBool::new(false),
             counters: Mutex::new(HashMap::new()),
