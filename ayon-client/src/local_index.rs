@@ -48,7 +48,7 @@ impl LocalIndex {
             return *when;
         }
         let when = match self.index.prepared(project) {
-            Ok(p) => p.map(|p| p.prepared_at),
+            Ok(p) => p.map(|p| p.changed_at),
             Err(e) => {
                 tracing::warn!(target: "ayon_client", project, error = %e, "local index unreadable");
                 None

@@ -23,7 +23,9 @@ pub enum Source {
     Pinning,
     /// From a local index written ahead of time by prepare-for-offline.
     LocalIndex {
-        /// When the index was prepared.
+        /// When the index last took this project from the server: the last prepare (full or
+        /// incremental) or entity-event update, as
+        /// [`PrepareReport::prepared_at`](crate::PrepareReport::prepared_at) reports it.
         prepared_at: SystemTime,
     },
 }

@@ -16,7 +16,8 @@ pub enum Source {
     },
     /// A prepared project's local index answered offline.
     LocalIndex {
-        /// When the project was prepared.
+        /// When the index last took the project from the server (the last prepare, full or
+        /// incremental, or entity-event update).
         prepared_at: SystemTime,
     },
     /// A pinning file.
