@@ -35,6 +35,9 @@ fn builder_for(server: &TestServer, dir: &std::path::Path) -> ayon_resolver_core
 /// µs) is about 1 % of a sample, so the group measures the resolver's scaling, not the spawn.
 const PER_THREAD: usize = 100_000;
 
+/// One call of the loop a thread runs.
+type Op<'a> = &'a (dyn Fn(&str) + Sync);
+
 fn resolve_on_threads(
     refs: &[&str],
     threads: usize,
@@ -180,7 +183,7 @@ fn hot_path(c: &mut Criterion) {
         let sharded = |u: &str| {
             std::hint::black_box(baseline.resolve(u).expect("hit"));
         };
-        let ops: [(&str, &(dyn Fn(&str) + Sync)); 3] = [
+        let ops: [(&str, Op<'_>); 3] = [
             ("cached_uri", &cached),
             ("sharded_baseline", &sharded),
             ("no_shared_memory_ceiling", &no_shared_memory),
