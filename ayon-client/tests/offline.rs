@@ -240,14 +240,7 @@ fn a_published_version_updates_latest_within_one_event() {
     assert!(before.contains("/v003/"), "{before}");
     let cached = oc.resolve_one_blocking(HERO_LATEST).expect("cached");
     assert_eq!(cached.source(), Source::Cache { stale: false });
-    let n = server
-        .publish_version(
-            "demo_offline",
-            "assets/characters/hero",
-            "usdAsset",
-            &["usd"],
-        )
-        .expect("publish");
+    let n = server.publish_demo_hero().expect("publish");
     assert_eq!(n, 4);
     let start = Instant::now();
     let mut now = before.clone();

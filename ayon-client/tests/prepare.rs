@@ -407,14 +407,7 @@ fn the_index_follows_a_publish_and_a_deletion_while_online() {
             .and_then(|a| a.entities.first().and_then(|e| e.file_path.clone()))
     };
     assert!(path(latest).unwrap_or_default().contains("/v003/"));
-    server
-        .publish_version(
-            "demo_offline",
-            "assets/characters/hero",
-            "usdAsset",
-            &["usd"],
-        )
-        .expect("publish");
+    server.publish_demo_hero().expect("publish");
     let start = Instant::now();
     while !path(latest).unwrap_or_default().contains("/v004/") {
         assert!(

@@ -381,14 +381,7 @@ fn latest_follows_a_published_version_within_one_event() {
         r.resolve(HERO_LATEST).unwrap().source,
         Source::Cache { stale: false }
     );
-    server
-        .publish_version(
-            "demo_offline",
-            "assets/characters/hero",
-            "usdAsset",
-            &["usd"],
-        )
-        .unwrap();
+    server.publish_demo_hero().unwrap();
     let start = Instant::now();
     let mut now = before;
     while !now.contains("/v004/") {

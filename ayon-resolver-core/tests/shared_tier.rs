@@ -212,14 +212,7 @@ fn a_publish_reaches_four_processes_holding_latest() {
         .wait_ready(READY_LIMIT, "READY", || server.ws_subscribed_count() >= 1)
         .unwrap_or_else(|e| panic!("{e}"));
     let published = Instant::now();
-    let version = server
-        .publish_version(
-            "demo_offline",
-            "assets/characters/hero",
-            "usdAsset",
-            &["usd"],
-        )
-        .expect("publish");
+    let version = server.publish_demo_hero().expect("publish");
     assert_eq!(version, 4);
     for (role, out) in group.finish().unwrap_or_else(|e| panic!("{e}")) {
         assert!(

@@ -427,6 +427,17 @@ impl TestServer {
         )
     }
 
+    /// The publish most tests make: the next `usdAsset` version of `demo_offline`'s hero, with a
+    /// `usd` representation (v004 on a fresh [`Library::demo_offline`](crate::Library::demo_offline)).
+    pub fn publish_demo_hero(&self) -> Result<u32, TestkitError> {
+        self.publish_version(
+            "demo_offline",
+            "assets/characters/hero",
+            "usdAsset",
+            &["usd"],
+        )
+    }
+
     /// Deletes a product with its versions and emits `entity.product.deleted`.
     pub fn delete_product(
         &self,
