@@ -112,7 +112,7 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Respo
                 kind,
                 label: String::new(),
             };
-            exchange(&shared, call, reqwest::Body::wrap(body)).await
+            exchange(&shared, call, relayed(body)).await
         }
         Route::Inspect(what) => {
             let (parts, body) = req.into_parts();
@@ -177,6 +177,53 @@ pub(crate) async fn handle(shared: Arc<Shared>, req: Request<Incoming>) -> Respo
 enum BodyRefusal {
     TooLarge,
     Unreadable(String),
+}
+
+/// A client's body streamed to the server through a small channel. When the server answers
+/// before taking all of it (a refusal of a large upload), the rest is read on and dropped (up to
+/// [`DRAIN_LIMIT`], within [`DRAIN_TIME`]), so the client, still sending, reads the answer
+/// instead of a broken pipe.
+fn relayed(mut body: Incoming) -> reqwest::Body {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, BoxError>>(4);
+    tokio::spawn(async move {
+        // Relay while the upstream request takes the body, however long an upload takes.
+        loop {
+            let Some(frame) = body.frame().await else {
+                return;
+            };
+            let data = match frame {
+                Ok(frame) => match frame.into_data() {
+                    Ok(data) => data,
+                    Err(_) => continue, // trailers: not forwarded
+                },
+                Err(e) => {
+                    let _ = tx.send(Err(Box::new(e))).await;
+                    return;
+                }
+            };
+            if tx.send(Ok(data)).await.is_err() {
+                break;
+            }
+        }
+        // The upstream request ended before the body did: read the rest and drop it.
+        let drain = async {
+            let mut drained = 0usize;
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Ok(data) = frame.into_data() {
+                    drained += data.len();
+                    if drained > DRAIN_LIMIT {
+                        break;
+                    }
+                }
+            }
+        };
+        let _ = tokio::time::timeout(DRAIN_TIME, drain).await;
+    });
+    let frames = futures_util::stream::unfold(rx, |mut rx| async move {
+        let item = rx.recv().await?;
+        Some((item.map(hyper::body::Frame::data), rx))
+    });
+    reqwest::Body::wrap(http_body_util::StreamBody::new(frames))
 }
 
 /// Reads a body of at most `limit` bytes. A larger one is read on and dropped (up to
