@@ -91,7 +91,8 @@ async fn a_503_answer_is_replaced_by_the_recorded_one() {
     let rig = rig();
     let key = rig.key();
     let first = rig.get("/api/projects", &key).await;
-    rig.server.fail_next(1, 503);
+    // Only this path fails: the proxy's monitor and identity checks run meanwhile.
+    rig.server.fail_next_on("/api/projects", 1, 503);
     let again = rig.get("/api/projects", &key).await;
     assert_eq!(again.status, 200, "{again:?}");
     assert!(again.offline());
@@ -99,7 +100,8 @@ async fn a_503_answer_is_replaced_by_the_recorded_one() {
     // A 500 with nothing recorded is the server's own answer, passed on (once the monitor has
     // seen that the 503 was no outage).
     rig.wait_state("online", Duration::from_secs(5)).await;
-    rig.server.fail_next(1, 500);
+    rig.server
+        .fail_next_on("/api/projects/demo_offline/anatomy", 1, 500);
     let unseen = rig.get("/api/projects/demo_offline/anatomy", &key).await;
     assert_eq!(unseen.status, 500);
     assert!(!unseen.offline());

@@ -72,7 +72,7 @@ async fn faults(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> 
     if path.starts_with("/api") || path == "/graphql" {
         let injected = {
             let mut f = shared.fail_next.lock();
-            if f.0 > 0 {
+            if f.0 > 0 && f.2.as_deref().is_none_or(|only| only == path) {
                 f.0 -= 1;
                 Some(f.1)
             } else {

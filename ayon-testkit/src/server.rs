@@ -332,7 +332,14 @@ impl TestServer {
 
     /// The next `n` API requests answer `status` with the real server's error shape.
     pub fn fail_next(&self, n: usize, status: u16) {
-        *self.shared().fail_next.lock() = (n, status);
+        *self.shared().fail_next.lock() = (n, status, None);
+    }
+
+    /// Like [`fail_next`](Self::fail_next), but only requests to exactly `path` fail, so a
+    /// client's background requests (heartbeats, identity checks) cannot take the failure meant
+    /// for the request under test.
+    pub fn fail_next_on(&self, path: &str, n: usize, status: u16) {
+        *self.shared().fail_next.lock() = (n, status, Some(path.to_owned()));
     }
 
     /// `true`: stop heartbeats and events without closing sockets (a silent network drop).

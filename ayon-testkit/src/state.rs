@@ -172,7 +172,8 @@ pub(crate) struct Shared {
     /// HTTP requests being handled now, and the most at once since the last reset.
     pub in_flight: AtomicU64,
     pub max_in_flight: AtomicU64,
-    pub fail_next: Mutex<(usize, u16)>,
+    /// Injected failures left, their status, and the one path they hit (`None`: any API path).
+    pub fail_next: Mutex<(usize, u16, Option<String>)>,
     pub silence_ws: AtomicBool,
     pub counters: Mutex<HashMap<String, u64>>,
     pub resolved_uris: AtomicU64,
@@ -221,7 +222,7 @@ impl Shared {
             latency: Mutex::new(Duration::ZERO),
             in_flight: AtomicU64::new(0),
             max_in_flight: AtomicU64::new(0),
-            fail_next: Mutex::new((0, 503)),
+            fail_next: Mutex::new((0, 503, None)),
             silence_ws: AtomicBool::new(false),
             counters: Mutex::new(HashMap::new()),
             resolved_uris: AtomicU64::new(0),
