@@ -202,15 +202,8 @@ fn a_farm_asks_the_server_once_per_answer_with_the_shared_tier() {
     let Some(redis) = RedisServer::start_or_skip(&[]) else {
         return;
     };
-    let workers: usize = std::env::var("AYON_FARM_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
-    let wave: usize = std::env::var("AYON_FARM_WAVE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(4)
-        .clamp(1, workers.max(1));
+    let workers = env_usize("AYON_FARM_WORKERS", 8);
+    let wave = env_usize("AYON_FARM_WAVE", 4).clamp(1, workers.max(1));
     let server = TestServer::start(Library::demo_offline()).expect("testkit server");
     let (without, t_without) = farm(FARM, &server, "", workers, wave, Duration::ZERO);
     let (with, t_with) = farm(FARM, &server, &redis.url(), workers, wave, Duration::ZERO);
@@ -231,6 +224,14 @@ fn a_farm_asks_the_server_once_per_answer_with_the_shared_tier() {
     assert!(with < without);
 }
 
+/// A size from the environment (for running the simulations larger by hand), else `default`.
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 const TOGETHER: &str = "workers_starting_together_wait_for_one_fetch_with_peer_wait";
 
 /// All workers start at once: with `RedisConfig::peer_wait` the first to miss claims each URI
@@ -243,10 +244,7 @@ fn workers_starting_together_wait_for_one_fetch_with_peer_wait() {
     let Some(redis) = RedisServer::start_or_skip(&[]) else {
         return;
     };
-    let workers: usize = std::env::var("AYON_FARM_WORKERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+    let workers = env_usize("AYON_FARM_WORKERS", 8);
     let server = TestServer::start(Library::demo_offline()).expect("testkit server");
     let (without, _) = farm(TOGETHER, &server, "", 1, 1, Duration::ZERO);
     // Generous: the claimant's fetch must land within the wait on a loaded machine.

@@ -20,6 +20,32 @@ const NEVER_SEEN: &str = "ayon+entity://demo_offline/assets/characters/hero?prod
 /// Far below any timeout used here: a call slower than this waited on I/O.
 const NO_WAIT: Duration = Duration::from_millis(100);
 
+/// A resolver for a server that does not answer: built without waiting, and its first call
+/// fails within the connect/request timeouts (300/600 ms) with a transport-kind error.
+fn built_at_once_then_first_call_fails(url: &str, key: &str, dir: &std::path::Path) -> Resolver {
+    let start = Instant::now();
+    let r = Resolver::builder()
+        .server_url(url)
+        .api_key(key)
+        .cache_dir(dir)
+        .connect_timeout(Duration::from_millis(300))
+        .request_timeout(Duration::from_millis(600))
+        .build();
+    assert!(start.elapsed() < NO_WAIT, "construction waited");
+    let first = Instant::now();
+    let e = r.resolve(HERO_V1).unwrap_err();
+    assert!(
+        first.elapsed() < Duration::from_secs(3),
+        "first call took {:?}",
+        first.elapsed()
+    );
+    assert!(
+        matches!(e.kind().as_str(), "offline" | "transport" | "timeout"),
+        "{e}"
+    );
+    r
+}
+
 fn server() -> TestServer {
     TestServer::builder()
         .library(Library::demo_offline())
@@ -158,25 +184,10 @@ fn nothing_listening_fails_once_within_the_timeout_then_at_once() {
         l.local_addr().unwrap().port()
     };
     let dir = tempfile::tempdir().unwrap();
-    let start = Instant::now();
-    let r = Resolver::builder()
-        .server_url(format!("http://127.0.0.1:{port}"))
-        .api_key("0123456789abcdef0123456789abcdef")
-        .cache_dir(dir.path())
-        .connect_timeout(Duration::from_millis(300))
-        .request_timeout(Duration::from_millis(600))
-        .build();
-    assert!(start.elapsed() < NO_WAIT, "construction waited");
-    let first = Instant::now();
-    let e = r.resolve(HERO_V1).unwrap_err();
-    assert!(
-        first.elapsed() < Duration::from_secs(3),
-        "{:?}",
-        first.elapsed()
-    );
-    assert!(
-        matches!(e.kind().as_str(), "offline" | "transport" | "timeout"),
-        "{e}"
+    let r = built_at_once_then_first_call_fails(
+        &format!("http://127.0.0.1:{port}"),
+        "0123456789abcdef0123456789abcdef",
+        dir.path(),
     );
     for _ in 0..5 {
         let t = Instant::now();
@@ -505,26 +516,7 @@ fn a_server_that_accepts_and_never_answers_costs_one_timeout_then_nothing() {
     let server = server();
     let dir = tempfile::tempdir().unwrap();
     server.hang(true);
-    let start = Instant::now();
-    let r = Resolver::builder()
-        .server_url(server.url())
-        .api_key(server.session_token())
-        .cache_dir(dir.path())
-        .connect_timeout(Duration::from_millis(300))
-        .request_timeout(Duration::from_millis(600))
-        .build();
-    assert!(start.elapsed() < NO_WAIT, "construction waited");
-    let first = Instant::now();
-    let e = r.resolve(HERO_V1).unwrap_err();
-    assert!(
-        first.elapsed() < Duration::from_secs(3),
-        "first call took {:?}",
-        first.elapsed()
-    );
-    assert!(
-        matches!(e.kind().as_str(), "offline" | "transport" | "timeout"),
-        "{e}"
-    );
+    let r = built_at_once_then_first_call_fails(&server.url(), &server.session_token(), dir.path());
     let requests = server.request_count("POST /api/resolve");
     for uri in [HERO_V2, HERO_LATEST, SHOT_HERO] {
         let t = Instant::now();
